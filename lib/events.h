@@ -1,0 +1,78 @@
+/*
+ * events.h - the events database: every stored event under its profile, in
+ * time order.
+ *
+ * Key:   profile id (16) . time (8, big-endian, sign-flipped) . message hash (16)
+ * Value: struct cdp_event_head, then name, source, message id and the event's
+ *        JSON text (the lengths are in the head).
+ * Keeping the profile first clusters a profile's events, so "all events of
+ * this person in time order" is one cursor walk.
+ */
+#ifndef CDP_EVENTS_H
+#define CDP_EVENTS_H
+
+#include "buf.h"
+#include "hash.h"
+#include "store.h"
+
+#include <stdint.h>
+
+#define CDP_EVENT_KEY_SIZE 40
+
+struct cdp_event_head {
+    int64_t time;
+    uint8_t type; /* enum cdp_event_type */
+    uint8_t flags;
+    uint16_t name_len;
+    uint16_t source_len;
+    uint16_t message_len;
+    uint32_t json_len;
+};
+
+/* A stored event, pointing into the LMDB page it was read from. */
+struct cdp_stored_event {
+    struct cdp_id profile;
+    struct cdp_id message;
+    int64_t time;
+    int type;
+    const char *name;
+    size_t name_len;
+    const char *source;
+    size_t source_len;
+    const char *message_id;
+    size_t message_len;
+    const char *json;
+    size_t json_len;
+};
+
+void cdp_events_key(unsigned char key[CDP_EVENT_KEY_SIZE], const struct cdp_id *profile,
+                    int64_t time, const struct cdp_id *message);
+
+/* Encodes an event value into out (reset first). */
+void cdp_events_encode(struct cdp_buf *out, int64_t time, int type, const char *name,
+                       const char *source, const char *message_id, const char *json,
+                       size_t json_len);
+
+/* Decodes a key and value read from the events database; false if damaged. */
+bool cdp_events_decode(const MDB_val *key, const MDB_val *value, struct cdp_stored_event *ev);
+
+/*
+ * Walks the events of one profile in time order, calling fn for each; fn
+ * returns 0 to go on, anything else to stop (which is returned).  Returns 0
+ * or an LMDB code.
+ */
+int cdp_events_each(struct cdp_store *store, MDB_txn *txn, const struct cdp_id *profile,
+                    int (*fn)(const struct cdp_stored_event *ev, void *ctx), void *ctx);
+
+/*
+ * Moves every event of profile from to profile to, keeping time and message,
+ * and points their message records at the new profile.
+ */
+int cdp_events_move(struct cdp_store *store, MDB_txn *txn, const struct cdp_id *from,
+                    const struct cdp_id *to);
+
+/* Deletes every event of a profile; count receives how many (may be NULL). */
+int cdp_events_delete_all(struct cdp_store *store, MDB_txn *txn, const struct cdp_id *profile,
+                          uint64_t *count);
+
+#endif

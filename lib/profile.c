@@ -1,0 +1,339 @@
+/*
+ * profile.c - encoding, decoding and merging profile records.
+ */
+#include "profile.h"
+
+#include <string.h>
+
+void
+cdp_profile_init(struct cdp_profile *p, const struct cdp_id *id)
+{
+    memset(p, 0, sizeof *p);
+    p->id = *id;
+    p->head.magic = CDP_PROFILE_MAGIC;
+    p->head.first_seen = p->head.last_seen = CDP_TIME_NONE;
+    p->head.anchor_time = INT64_MAX;
+    memset(p->head.anchor_message, 0xff, sizeof p->head.anchor_message);
+    p->head.first_order_at = p->head.last_order_at = CDP_TIME_NONE;
+    p->traits = json_object();
+    p->tallies = json_object();
+}
+
+void
+cdp_profile_free(struct cdp_profile *p)
+{
+    cdp_buf_free(&p->identifiers);
+    json_decref(p->traits);
+    json_decref(p->tallies);
+    p->traits = p->tallies = NULL;
+}
+
+bool
+cdp_profile_decode_head(struct cdp_profile_head *head, const void *data, size_t len)
+{
+    if (len < sizeof *head)
+        return false;
+    memcpy(head, data, sizeof *head);
+    return head->magic == CDP_PROFILE_MAGIC;
+}
+
+static bool
+read_section(const unsigned char **p, const unsigned char *end, const unsigned char **data,
+             uint32_t *len)
+{
+    if ((size_t)(end - *p) < sizeof *len)
+        return false;
+    memcpy(len, *p, sizeof *len);
+    *p += sizeof *len;
+    if ((size_t)(end - *p) < *len)
+        return false;
+    *data = *p;
+    *p += *len;
+    return true;
+}
+
+static json_t *
+load_object(const unsigned char *data, uint32_t len)
+{
+    if (len == 0)
+        return json_object();
+    json_t *v = json_loadb((const char *)data, len, 0, NULL);
+    if (v != NULL && !json_is_object(v)) {
+        json_decref(v);
+        v = NULL;
+    }
+    return v;
+}
+
+bool
+cdp_profile_decode(struct cdp_profile *p, const struct cdp_id *id, const void *data, size_t len)
+{
+    const unsigned char *cursor = data, *end = cursor + len, *section;
+    uint32_t n;
+
+    cdp_profile_init(p, id);
+    if (!cdp_profile_decode_head(&p->head, data, len))
+        goto damaged;
+    cursor += sizeof p->head;
+    if (!read_section(&cursor, end, &section, &n))
+        goto damaged;
+    cdp_buf_append(&p->identifiers, section, n);
+    for (uint32_t i = 0; i < n; i++)
+        p->identifiers_count += section[i] == '\0';
+    if (!read_section(&cursor, end, &section, &n))
+        goto damaged;
+    json_decref(p->traits);
+    if ((p->traits = load_object(section, n)) == NULL)
+        goto damaged;
+    if (!read_section(&cursor, end, &section, &n))
+        goto damaged;
+    json_decref(p->tallies);
+    if ((p->tallies = load_object(section, n)) == NULL)
+        goto damaged;
+    return true;
+
+damaged:
+    cdp_profile_free(p);
+    cdp_profile_init(p, id);
+    return false;
+}
+
+static void
+put_section(struct cdp_buf *out, const void *data, size_t len)
+{
+    uint32_t n = (uint32_t)len;
+    cdp_buf_append(out, &n, sizeof n);
+    cdp_buf_append(out, data, len);
+}
+
+static void
+put_object(struct cdp_buf *out, json_t *object)
+{
+    if (object == NULL || json_object_size(object) == 0) {
+        put_section(out, "", 0);
+        return;
+    }
+    char *text = json_dumps(object, JSON_COMPACT | JSON_SORT_KEYS);
+    put_section(out, text, text ? strlen(text) : 0);
+    free(text);
+}
+
+void
+cdp_profile_encode(const struct cdp_profile *p, struct cdp_buf *out)
+{
+    cdp_buf_reset(out);
+    cdp_buf_append(out, &p->head, sizeof p->head);
+    put_section(out, p->identifiers.data, p->identifiers.len);
+    put_object(out, p->traits);
+    put_object(out, p->tallies);
+}
+
+bool
+cdp_profile_has_identifier(const struct cdp_profile *p, const char *identifier)
+{
+    const char *s = p->identifiers.data, *end = s + p->identifiers.len;
+    while (s < end) {
+        int c = strcmp(s, identifier);
+        if (c == 0)
+            return true;
+        if (c > 0)
+            return false;
+        s += strlen(s) + 1;
+    }
+    return false;
+}
+
+bool
+cdp_profile_add_identifier(struct cdp_profile *p, const char *identifier)
+{
+    size_t offset = 0, n = strlen(identifier) + 1;
+    while (offset < p->identifiers.len) {
+        const char *s = p->identifiers.data + offset;
+        int c = strcmp(s, identifier);
+        if (c == 0)
+            return false;
+        if (c > 0)
+            break;
+        offset += strlen(s) + 1;
+    }
+    cdp_buf_reserve(&p->identifiers, n);
+    memmove(p->identifiers.data + offset + n, p->identifiers.data + offset,
+            p->identifiers.len - offset);
+    memcpy(p->identifiers.data + offset, identifier, n);
+    cdp_buf_commit(&p->identifiers, n);
+    p->identifiers_count++;
+    return true;
+}
+
+size_t
+cdp_profile_count_kind(const struct cdp_profile *p, const char *kind)
+{
+    size_t count = 0, klen = strlen(kind);
+    const char *s = p->identifiers.data, *end = s + p->identifiers.len;
+    while (s < end) {
+        size_t n = strlen(s);
+        if (n > klen && memcmp(s, kind, klen) == 0 && s[klen] == ':')
+            count++;
+        s += n + 1;
+    }
+    return count;
+}
+
+void
+cdp_profile_each_identifier(const struct cdp_profile *p,
+                            void (*fn)(const char *identifier, void *ctx), void *ctx)
+{
+    const char *s = p->identifiers.data, *end = s + p->identifiers.len;
+    while (s < end) {
+        fn(s, ctx);
+        s += strlen(s) + 1;
+    }
+}
+
+/* Orders two trait entries [value, time, source]; >0 when a wins. */
+static int
+compare_trait(json_t *value_a, int64_t time_a, const char *source_a, json_t *entry_b)
+{
+    int64_t time_b = json_integer_value(json_array_get(entry_b, 1));
+    if (time_a != time_b)
+        return time_a > time_b ? 1 : -1;
+    const char *source_b = json_string_value(json_array_get(entry_b, 2));
+    int c = strcmp(source_a ? source_a : "", source_b ? source_b : "");
+    if (c != 0)
+        return c;
+    char *ta = json_dumps(value_a, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+    char *tb = json_dumps(json_array_get(entry_b, 0), JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+    c = strcmp(ta ? ta : "", tb ? tb : "");
+    free(ta);
+    free(tb);
+    return c;
+}
+
+bool
+cdp_profile_set_trait(struct cdp_profile *p, const char *name, json_t *value, int64_t time,
+                      const char *source)
+{
+    json_t *old = json_object_get(p->traits, name);
+    if (old != NULL && json_is_array(old) && compare_trait(value, time, source, old) <= 0)
+        return false;
+    json_t *entry = json_array();
+    json_array_append(entry, value);
+    json_array_append_new(entry, json_integer(time));
+    json_array_append_new(entry, json_string(source ? source : ""));
+    json_object_set_new(p->traits, name, entry);
+    return true;
+}
+
+void
+cdp_profile_tally(struct cdp_profile *p, const char *group, const char *value, int delta)
+{
+    json_t *g = json_object_get(p->tallies, group);
+    if (g == NULL) {
+        if (delta <= 0)
+            return;
+        g = json_object();
+        json_object_set_new(p->tallies, group, g);
+    }
+    json_int_t count = json_integer_value(json_object_get(g, value)) + delta;
+    if (count > 0)
+        json_object_set_new(g, value, json_integer(count));
+    else
+        json_object_del(g, value);
+    if (json_object_size(g) == 0)
+        json_object_del(p->tallies, group);
+}
+
+const char *
+cdp_profile_top_tally(const struct cdp_profile *p, const char *group)
+{
+    json_t *g = json_object_get(p->tallies, group), *count;
+    const char *key, *best = NULL;
+    json_int_t best_count = 0;
+    json_object_foreach(g, key, count)
+    {
+        json_int_t c = json_integer_value(count);
+        if (c > best_count || (c == best_count && best != NULL && strcmp(key, best) < 0)) {
+            best = key;
+            best_count = c;
+        }
+    }
+    return best;
+}
+
+static int64_t
+min_time(int64_t a, int64_t b)
+{
+    if (a == CDP_TIME_NONE)
+        return b;
+    if (b == CDP_TIME_NONE)
+        return a;
+    return a < b ? a : b;
+}
+
+static int64_t
+max_time(int64_t a, int64_t b)
+{
+    return a > b ? a : b; /* CDP_TIME_NONE is the smallest value */
+}
+
+bool
+cdp_profile_before_anchor(const struct cdp_profile *p, int64_t time,
+                          const unsigned char message[16])
+{
+    if (time != p->head.anchor_time)
+        return time < p->head.anchor_time;
+    return memcmp(message, p->head.anchor_message, 16) < 0;
+}
+
+static void
+add_identifier_cb(const char *identifier, void *ctx)
+{
+    cdp_profile_add_identifier(ctx, identifier);
+}
+
+void
+cdp_profile_merge(struct cdp_profile *dst, const struct cdp_profile *src)
+{
+    struct cdp_profile_head *d = &dst->head;
+    const struct cdp_profile_head *s = &src->head;
+
+    cdp_profile_each_identifier(src, add_identifier_cb, dst);
+
+    const char *name;
+    json_t *entry;
+    json_object_foreach(src->traits, name, entry)
+    {
+        cdp_profile_set_trait(dst, name, json_array_get(entry, 0),
+                              json_integer_value(json_array_get(entry, 1)),
+                              json_string_value(json_array_get(entry, 2)));
+    }
+    const char *group;
+    json_t *values;
+    json_object_foreach(src->tallies, group, values)
+    {
+        const char *value;
+        json_t *count;
+        json_object_foreach(values, value, count)
+        {
+            cdp_profile_tally(dst, group, value, (int)json_integer_value(count));
+        }
+    }
+
+    if (cdp_profile_before_anchor(dst, s->anchor_time, s->anchor_message)) {
+        d->anchor_time = s->anchor_time;
+        memcpy(d->anchor_message, s->anchor_message, sizeof d->anchor_message);
+    }
+    d->first_seen = min_time(d->first_seen, s->first_seen);
+    d->last_seen = max_time(d->last_seen, s->last_seen);
+    d->first_order_at = min_time(d->first_order_at, s->first_order_at);
+    d->last_order_at = max_time(d->last_order_at, s->last_order_at);
+    d->revenue_micros += s->revenue_micros;
+    d->events_count += s->events_count;
+    d->page_views += s->page_views;
+    d->email_opens += s->email_opens;
+    d->email_clicks += s->email_clicks;
+    d->downloads += s->downloads;
+    d->support_contacts += s->support_contacts;
+    d->orders_count += s->orders_count;
+    d->returns_count += s->returns_count;
+}

@@ -1,0 +1,253 @@
+/*
+ * store.c - opening the LMDB environment, growing its map, metadata.
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/random.h>
+#include <time.h>
+
+#define INITIAL_MAP_SIZE ((size_t)256 << 20)
+
+static const char *const db_names[CDP_DB_COUNT] = {
+    "meta",        "profiles", "identifiers", "events",  "messages", "orders",
+    "consent",     "suppression", "mergelog", "segments", "members", "audit",
+};
+
+const char *
+cdp_store_strerror(int rc)
+{
+    return mdb_strerror(rc);
+}
+
+static int
+make_directory(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) == 0)
+        return S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
+    if (mkdir(path, 0700) != 0 && errno != EEXIST)
+        return errno;
+    return 0;
+}
+
+static int
+init_metadata(struct cdp_store *store, MDB_txn *txn)
+{
+    MDB_val value;
+    int rc = cdp_store_meta_get(store, txn, "schema_version", &value);
+    if (rc == 0) {
+        uint32_t version;
+        if (value.mv_size != sizeof version)
+            return MDB_INCOMPATIBLE;
+        memcpy(&version, value.mv_data, sizeof version);
+        return version == CDP_SCHEMA_VERSION ? 0 : MDB_VERSION_MISMATCH;
+    }
+    if (rc != MDB_NOTFOUND)
+        return rc;
+    uint32_t version = CDP_SCHEMA_VERSION;
+    unsigned char salt[32];
+    if (getrandom(salt, sizeof salt, 0) != (ssize_t)sizeof salt)
+        return errno ? errno : EIO;
+    uint64_t created = (uint64_t)time(NULL);
+    if ((rc = cdp_store_meta_put(store, txn, "schema_version", &version, sizeof version)) != 0 ||
+        (rc = cdp_store_meta_put(store, txn, "salt", salt, sizeof salt)) != 0 ||
+        (rc = cdp_store_meta_put(store, txn, "created", &created, sizeof created)) != 0)
+        return rc;
+    return 0;
+}
+
+int
+cdp_store_open(struct cdp_store *store, const char *path, int mode, char *errbuf, size_t errsize)
+{
+    MDB_txn *txn = NULL;
+    int rc;
+    struct stat st;
+
+    memset(store, 0, sizeof *store);
+    store->readonly = mode == CDP_STORE_READ;
+    snprintf(store->path, sizeof store->path, "%s", path);
+
+    if (store->readonly) {
+        char data[4200];
+        snprintf(data, sizeof data, "%s/data.mdb", path);
+        if (stat(data, &st) != 0) {
+            snprintf(errbuf, errsize, "no store at '%s' (create one with cdp-ingest, or give --db)",
+                     path);
+            return ENOENT;
+        }
+    } else if ((rc = make_directory(path)) != 0) {
+        snprintf(errbuf, errsize, "cannot create store directory '%s': %s", path, strerror(rc));
+        return rc;
+    }
+
+    if ((rc = mdb_env_create(&store->env)) != 0)
+        goto fail;
+    if ((rc = mdb_env_set_maxdbs(store->env, CDP_DB_COUNT + 4)) != 0)
+        goto fail;
+    if (!store->readonly && (rc = mdb_env_set_mapsize(store->env, INITIAL_MAP_SIZE)) != 0)
+        goto fail;
+    /*
+     * MDB_NORDAHEAD: lookups are random, and read-ahead would fill memory with
+     * pages nobody asked for.  MDB_NOTLS: read transactions are not tied to a
+     * thread, which keeps the reader table small for short-lived programs.
+     */
+    unsigned int flags = MDB_NORDAHEAD | MDB_NOTLS | (store->readonly ? MDB_RDONLY : 0);
+    if ((rc = mdb_env_open(store->env, path, flags, 0600)) != 0)
+        goto fail;
+
+    if ((rc = cdp_store_begin(store, !store->readonly, &txn)) != 0)
+        goto fail;
+    for (int i = 0; i < CDP_DB_COUNT; i++) {
+        rc = mdb_dbi_open(txn, db_names[i], store->readonly ? 0 : MDB_CREATE, &store->dbi[i]);
+        if (rc == MDB_NOTFOUND && store->readonly) {
+            snprintf(errbuf, errsize, "'%s' is not a cdp store (no '%s' database)", path,
+                     db_names[i]);
+            goto fail_quiet;
+        }
+        if (rc != 0)
+            goto fail;
+    }
+    if (!store->readonly && (rc = init_metadata(store, txn)) != 0)
+        goto fail;
+    if (store->readonly) {
+        MDB_val value;
+        uint32_t version = 0;
+        if (cdp_store_meta_get(store, txn, "schema_version", &value) == 0 &&
+            value.mv_size == sizeof version)
+            memcpy(&version, value.mv_data, sizeof version);
+        if (version != CDP_SCHEMA_VERSION) {
+            rc = MDB_VERSION_MISMATCH;
+            goto fail;
+        }
+    }
+    if ((rc = mdb_txn_commit(txn)) != 0) {
+        txn = NULL;
+        goto fail;
+    }
+    return 0;
+
+fail:
+    snprintf(errbuf, errsize, "cannot open store '%s': %s", path, cdp_store_strerror(rc));
+fail_quiet:
+    if (txn)
+        mdb_txn_abort(txn);
+    if (store->env)
+        mdb_env_close(store->env);
+    store->env = NULL;
+    return rc ? rc : EINVAL;
+}
+
+void
+cdp_store_close(struct cdp_store *store)
+{
+    if (store->env)
+        mdb_env_close(store->env);
+    store->env = NULL;
+}
+
+int
+cdp_store_begin(struct cdp_store *store, bool write, MDB_txn **txn)
+{
+    unsigned int flags = write ? 0 : MDB_RDONLY;
+    int rc = mdb_txn_begin(store->env, NULL, flags, txn);
+    if (rc == MDB_MAP_RESIZED) {
+        /* Another process grew the map: adopt its size and try again. */
+        if ((rc = mdb_env_set_mapsize(store->env, 0)) != 0)
+            return rc;
+        rc = mdb_txn_begin(store->env, NULL, flags, txn);
+    }
+    return rc;
+}
+
+int
+cdp_store_grow(struct cdp_store *store)
+{
+    MDB_envinfo info;
+    int rc = mdb_env_info(store->env, &info);
+    if (rc != 0)
+        return rc;
+    return mdb_env_set_mapsize(store->env, info.me_mapsize * 2);
+}
+
+int
+cdp_store_reserve(struct cdp_store *store)
+{
+    MDB_envinfo info;
+    MDB_stat st;
+    int rc;
+    if ((rc = mdb_env_info(store->env, &info)) != 0 || (rc = mdb_env_stat(store->env, &st)) != 0)
+        return rc;
+    size_t used = (info.me_last_pgno + 1) * (size_t)st.ms_psize;
+    if (used > info.me_mapsize / 4 * 3)
+        return mdb_env_set_mapsize(store->env, info.me_mapsize * 2);
+    return 0;
+}
+
+int
+cdp_store_meta_get(struct cdp_store *store, MDB_txn *txn, const char *name, MDB_val *value)
+{
+    MDB_val key = {strlen(name), (void *)name};
+    return mdb_get(txn, store->dbi[CDP_DB_META], &key, value);
+}
+
+int
+cdp_store_meta_put(struct cdp_store *store, MDB_txn *txn, const char *name, const void *data,
+                   size_t len)
+{
+    MDB_val key = {strlen(name), (void *)name};
+    MDB_val value = {len, (void *)data};
+    return mdb_put(txn, store->dbi[CDP_DB_META], &key, &value, 0);
+}
+
+int
+cdp_store_next_sequence(struct cdp_store *store, MDB_txn *txn, enum cdp_db db, uint64_t *seq)
+{
+    MDB_cursor *cursor;
+    MDB_val key, value;
+    int rc = mdb_cursor_open(txn, store->dbi[db], &cursor);
+    if (rc != 0)
+        return rc;
+    rc = mdb_cursor_get(cursor, &key, &value, MDB_LAST);
+    if (rc == MDB_NOTFOUND) {
+        *seq = 1;
+        rc = 0;
+    } else if (rc == 0) {
+        *seq = key.mv_size == 8 ? cdp_store_get_be64(key.mv_data) + 1 : 1;
+    }
+    mdb_cursor_close(cursor);
+    return rc;
+}
+
+void
+cdp_store_put_be64(unsigned char *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--) {
+        p[i] = (unsigned char)(v & 0xff);
+        v >>= 8;
+    }
+}
+
+uint64_t
+cdp_store_get_be64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+void
+cdp_store_put_time(unsigned char *p, int64_t ms)
+{
+    cdp_store_put_be64(p, (uint64_t)ms ^ ((uint64_t)1 << 63));
+}
+
+int64_t
+cdp_store_get_time(const unsigned char *p)
+{
+    return (int64_t)(cdp_store_get_be64(p) ^ ((uint64_t)1 << 63));
+}

@@ -1,0 +1,94 @@
+/*
+ * store.h - the LMDB profile store shared by every program.
+ *
+ * One LMDB environment (a directory holding data.mdb and lock.mdb) with one
+ * named database per concern.  The layout of each, key and value, is
+ * described in cdp-store(5); the constants below are its table of contents.
+ * Integers inside keys are big-endian so that LMDB's byte order is their
+ * numeric order; integers inside values are in the host's byte order.
+ */
+#ifndef CDP_STORE_H
+#define CDP_STORE_H
+
+#include <lmdb.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define CDP_SCHEMA_VERSION 1
+
+enum cdp_db {
+    CDP_DB_META,        /* name -> value: schema version, salt, creation time */
+    CDP_DB_PROFILES,    /* profile id (16) -> profile record (profile.h) */
+    CDP_DB_IDENTIFIERS, /* "kind:value" -> profile id (16) */
+    CDP_DB_EVENTS,      /* profile id (16) . time (8) . message hash (16) -> event record */
+    CDP_DB_MESSAGES,    /* message hash (16) -> profile id (16) . time (8) */
+    CDP_DB_ORDERS,      /* hash of "order:ID" or "refund:ID" (16) -> order record */
+    CDP_DB_CONSENT,     /* profile id (16) . purpose . time (8) . seq -> consent record */
+    CDP_DB_SUPPRESSION, /* keyed hash of an erased identifier (32) -> erasure time (8) */
+    CDP_DB_MERGELOG,    /* sequence (8) -> merge-log entry (JSON) */
+    CDP_DB_SEGMENTS,    /* segment name -> definition (JSON) */
+    CDP_DB_MEMBERS,     /* segment name . NUL . profile id (16) -> entered-at time (8) */
+    CDP_DB_AUDIT,       /* sequence (8) -> audit line (JSON) */
+    CDP_DB_COUNT
+};
+
+struct cdp_store {
+    MDB_env *env;
+    MDB_dbi dbi[CDP_DB_COUNT];
+    bool readonly;
+    char path[4096];
+};
+
+/* Open modes. */
+enum { CDP_STORE_READ = 0, CDP_STORE_WRITE = 1 };
+
+/*
+ * Opens the store in directory path.  CDP_STORE_WRITE creates the directory
+ * and the databases on first use (mode 0700 for the directory, 0600 for the
+ * files) and records the schema version; CDP_STORE_READ fails with ENOENT
+ * when there is no store there.  Returns 0 or an errno/LMDB code, with a
+ * message for the user in errbuf.
+ */
+int cdp_store_open(struct cdp_store *store, const char *path, int mode, char *errbuf,
+                   size_t errsize);
+
+/* Closes the environment.  Safe on a store that failed to open. */
+void cdp_store_close(struct cdp_store *store);
+
+/*
+ * Begins a transaction: a read transaction when write is false.  When
+ * another process has grown the map since we opened it, adopts the new size
+ * and retries.  Returns 0 or an LMDB code.
+ */
+int cdp_store_begin(struct cdp_store *store, bool write, MDB_txn **txn);
+
+/*
+ * Grows the map to twice its size (call with no transaction open in this
+ * process).  Used after MDB_MAP_FULL: abort, grow, run the batch again.
+ */
+int cdp_store_grow(struct cdp_store *store);
+
+/* Grows the map ahead of time when less than a quarter of it is free. */
+int cdp_store_reserve(struct cdp_store *store);
+
+/* A message for an LMDB or errno code. */
+const char *cdp_store_strerror(int rc);
+
+/* Reads a metadata value; returns 0, MDB_NOTFOUND or an LMDB code. */
+int cdp_store_meta_get(struct cdp_store *store, MDB_txn *txn, const char *name, MDB_val *value);
+
+/* Writes a metadata value. */
+int cdp_store_meta_put(struct cdp_store *store, MDB_txn *txn, const char *name, const void *data,
+                       size_t len);
+
+/* The next sequence number for an append-only database (merge log, audit). */
+int cdp_store_next_sequence(struct cdp_store *store, MDB_txn *txn, enum cdp_db db, uint64_t *seq);
+
+/* Big-endian encoding of integers in keys. */
+void cdp_store_put_be64(unsigned char *p, uint64_t v);
+uint64_t cdp_store_get_be64(const unsigned char *p);
+/* A time in ms as 8 key bytes that sort in time order, negative times included. */
+void cdp_store_put_time(unsigned char *p, int64_t ms);
+int64_t cdp_store_get_time(const unsigned char *p);
+
+#endif
