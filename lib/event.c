@@ -1,0 +1,337 @@
+/*
+ * event.c - validating and normalising one Segment-spec event.
+ */
+#include "event.h"
+#include "normalize.h"
+#include "timeparse.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *const type_names[] = {
+    NULL, "identify", "track", "page", "screen", "group", "alias",
+};
+
+const char *
+cdp_event_type_name(enum cdp_event_type type)
+{
+    if (type >= CDP_EVENT_IDENTIFY && type <= CDP_EVENT_ALIAS)
+        return type_names[type];
+    return "unknown";
+}
+
+json_t *
+cdp_json_path(json_t *root, const char *path)
+{
+    char part[128];
+    while (root != NULL && *path) {
+        const char *dot = strchr(path, '.');
+        size_t n = dot ? (size_t)(dot - path) : strlen(path);
+        if (n >= sizeof part || !json_is_object(root))
+            return NULL;
+        memcpy(part, path, n);
+        part[n] = '\0';
+        root = json_object_get(root, part);
+        path += n + (dot != NULL);
+    }
+    return root;
+}
+
+int
+cdp_identifier_strength(const char *identifier)
+{
+    if (strncmp(identifier, "user:", 5) == 0)
+        return CDP_STRENGTH_USER;
+    if (strncmp(identifier, "email:", 6) == 0)
+        return CDP_STRENGTH_EMAIL;
+    if (strncmp(identifier, "phone:", 6) == 0)
+        return CDP_STRENGTH_PHONE;
+    if (strncmp(identifier, "anon:", 5) == 0)
+        return CDP_STRENGTH_ANON;
+    return CDP_STRENGTH_EXTERNAL;
+}
+
+bool
+cdp_event_add_identifier(struct cdp_event *ev, const char *kind, const char *value, int strength)
+{
+    char text[CDP_IDENTIFIER_MAX];
+    int n = snprintf(text, sizeof text, "%s:%s", kind, value);
+    if (n < 0 || (size_t)n >= sizeof text || ev->identifiers_count >= CDP_EVENT_MAX_IDENTIFIERS)
+        return false;
+    for (int i = 0; i < ev->identifiers_count; i++)
+        if (strcmp(ev->identifiers[i], text) == 0)
+            return false;
+    memcpy(ev->identifiers[ev->identifiers_count], text, (size_t)n + 1);
+    ev->strength[ev->identifiers_count++] = strength;
+    return true;
+}
+
+int
+cdp_event_strongest(const struct cdp_event *ev)
+{
+    int best = -1;
+    for (int i = 0; i < ev->identifiers_count; i++) {
+        if (best < 0 || ev->strength[i] > ev->strength[best] ||
+            (ev->strength[i] == ev->strength[best] &&
+             strcmp(ev->identifiers[i], ev->identifiers[best]) < 0))
+            best = i;
+    }
+    return best;
+}
+
+bool
+cdp_identifier_normalize(const char *kind, const char *value, const char *country, char *out,
+                         size_t outsize, const char **reason)
+{
+    char norm[CDP_IDENTIFIER_MAX];
+    size_t len = strlen(value);
+    bool ok;
+    *reason = NULL;
+    if (strcmp(kind, "email") == 0) {
+        ok = cdp_normalize_email(value, len, norm, sizeof norm);
+        if (!ok)
+            *reason = "invalid e-mail";
+    } else if (strcmp(kind, "phone") == 0) {
+        ok = cdp_normalize_phone(value, len, country, norm, sizeof norm);
+        if (!ok)
+            *reason = "invalid phone number";
+    } else {
+        ok = cdp_normalize_trim(value, len, norm, sizeof norm);
+        if (!ok)
+            *reason = "empty identifier";
+    }
+    if (ok && cdp_normalize_is_junk(norm)) {
+        *reason = "junk identifier";
+        ok = false;
+    }
+    if (!ok)
+        return false;
+    int n = snprintf(out, outsize, "%s:%s", kind, norm);
+    if (n < 0 || (size_t)n >= outsize) {
+        *reason = "identifier too long";
+        return false;
+    }
+    return true;
+}
+
+/* A scalar identifier value as text: strings as they are, integers printed. */
+static const char *
+scalar_text(json_t *v, char *buf, size_t size)
+{
+    if (json_is_string(v))
+        return json_string_value(v);
+    if (json_is_integer(v)) {
+        snprintf(buf, size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        return buf;
+    }
+    return NULL;
+}
+
+static void
+warn_value(struct cdp_buf *warnings, const char *reason, const char *kind, const char *value)
+{
+    cdp_buf_printf(warnings, "%s '%.80s' ignored (%s)\n", reason, value, kind);
+}
+
+/* Normalises and adds one identifier, warning when it cannot be used. */
+static void
+take_identifier(struct cdp_event *ev, const char *kind, json_t *v, const char *country,
+                struct cdp_buf *warnings)
+{
+    char buf[32], text[CDP_IDENTIFIER_MAX];
+    const char *value = scalar_text(v, buf, sizeof buf), *reason;
+    if (value == NULL) {
+        if (v != NULL && !json_is_null(v))
+            cdp_buf_printf(warnings, "%s is not a string: ignored\n", kind);
+        return;
+    }
+    if (!cdp_identifier_normalize(kind, value, country, text, sizeof text, &reason)) {
+        if (strcmp(reason, "empty identifier") != 0)
+            warn_value(warnings, reason, kind, value);
+        return;
+    }
+    const char *colon = strchr(text, ':');
+    cdp_event_add_identifier(ev, kind, colon + 1, cdp_identifier_strength(text));
+}
+
+/* context.externalIds: [{"id": "...", "type": "crm_id"}, ...] -> "crm_id:..." */
+static void
+take_external_ids(struct cdp_event *ev, json_t *list, const char *country,
+                  struct cdp_buf *warnings)
+{
+    size_t i;
+    json_t *item;
+    json_array_foreach(list, i, item)
+    {
+        const char *type = json_string_value(json_object_get(item, "type"));
+        char kind[32];
+        size_t n = 0;
+        if (type == NULL)
+            continue;
+        for (; type[n] && n < sizeof kind - 1; n++) {
+            unsigned char c = (unsigned char)type[n];
+            kind[n] = isalnum(c) || c == '_' || c == '-' ? (char)tolower(c) : '_';
+        }
+        kind[n] = '\0';
+        if (n == 0)
+            continue;
+        if (strcmp(kind, "userid") == 0 || strcmp(kind, "user_id") == 0)
+            strcpy(kind, "user");
+        else if (strcmp(kind, "anonymousid") == 0 || strcmp(kind, "anonymous_id") == 0)
+            strcpy(kind, "anon");
+        take_identifier(ev, kind, json_object_get(item, "id"), country, warnings);
+    }
+}
+
+static bool
+read_time(json_t *v, const struct cdp_event_options *options, int64_t *ms)
+{
+    if (json_is_integer(v)) {
+        char text[32];
+        snprintf(text, sizeof text, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        return cdp_time_parse(text, strlen(text), ms);
+    }
+    if (json_is_real(v)) {
+        char text[48];
+        snprintf(text, sizeof text, "%.3f", json_real_value(v));
+        return cdp_time_parse(text, strlen(text), ms);
+    }
+    if (!json_is_string(v))
+        return false;
+    const char *s = json_string_value(v);
+    size_t len = json_string_length(v);
+    if (options->date_format && cdp_time_parse_format(s, len, options->date_format, ms))
+        return true;
+    return cdp_time_parse(s, len, ms);
+}
+
+static enum cdp_event_type
+parse_type(const char *s)
+{
+    for (int t = CDP_EVENT_IDENTIFY; t <= CDP_EVENT_ALIAS; t++)
+        if (strcmp(s, type_names[t]) == 0)
+            return (enum cdp_event_type)t;
+    return 0;
+}
+
+enum cdp_event_status
+cdp_event_read(struct cdp_event *ev, json_t *root, const struct cdp_event_options *options,
+               int64_t now, struct cdp_buf *warnings, char *reason, size_t reasonsize)
+{
+    static const char *const time_fields[] = {"timestamp", "originalTimestamp", "sentAt",
+                                              "receivedAt"};
+    memset(ev, 0, sizeof *ev);
+    ev->name = "";
+    if (!json_is_object(root)) {
+        snprintf(reason, reasonsize, "not a JSON object");
+        return CDP_EVENT_NOT_OBJECT;
+    }
+    json_t *type = json_object_get(root, "type");
+    if (type == NULL) {
+        snprintf(reason, reasonsize, "no \"type\" field");
+        return CDP_EVENT_NO_TYPE;
+    }
+    if (!json_is_string(type) || (ev->type = parse_type(json_string_value(type))) == 0) {
+        char *text = json_dumps(type, JSON_ENCODE_ANY | JSON_COMPACT);
+        snprintf(reason, reasonsize, "unknown type %.60s", text ? text : "?");
+        free(text);
+        return CDP_EVENT_UNKNOWN_TYPE;
+    }
+
+    ev->time = now;
+    ev->time_from_import = true;
+    for (size_t i = 0; i < sizeof time_fields / sizeof time_fields[0]; i++) {
+        json_t *v = json_object_get(root, time_fields[i]);
+        if (v == NULL || json_is_null(v))
+            continue;
+        if (!read_time(v, options, &ev->time)) {
+            char *text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+            snprintf(reason, reasonsize, "unparseable %s %.60s", time_fields[i],
+                     text ? text : "?");
+            free(text);
+            return CDP_EVENT_BAD_TIMESTAMP;
+        }
+        ev->time_from_import = false;
+        break;
+    }
+
+    json_t *context = json_object_get(root, "context");
+    ev->context_traits = json_object_get(context, "traits");
+    if (ev->context_traits != NULL && !json_is_object(ev->context_traits))
+        ev->context_traits = NULL;
+    if (ev->type == CDP_EVENT_IDENTIFY || ev->type == CDP_EVENT_GROUP) {
+        ev->traits = json_object_get(root, "traits");
+        if (ev->traits != NULL && !json_is_object(ev->traits)) {
+            snprintf(reason, reasonsize, "\"traits\" is not an object");
+            return CDP_EVENT_BAD_FIELD;
+        }
+    } else {
+        ev->properties = json_object_get(root, "properties");
+        if (ev->properties != NULL && !json_is_object(ev->properties)) {
+            snprintf(reason, reasonsize, "\"properties\" is not an object");
+            return CDP_EVENT_BAD_FIELD;
+        }
+    }
+    if (ev->type == CDP_EVENT_TRACK) {
+        json_t *name = json_object_get(root, "event");
+        if (!json_is_string(name) || json_string_length(name) == 0) {
+            snprintf(reason, reasonsize, "track without an \"event\" name");
+            return CDP_EVENT_BAD_FIELD;
+        }
+        ev->name = json_string_value(name);
+    } else if (ev->type == CDP_EVENT_PAGE || ev->type == CDP_EVENT_SCREEN) {
+        const char *name = json_string_value(json_object_get(root, "name"));
+        ev->name = name ? name : "";
+    }
+
+    /* Identifiers, strongest first in the order they are read. */
+    const char *country = options->country;
+    take_identifier(ev, "user", json_object_get(root, "userId"), country, warnings);
+    json_t *sources[] = {ev->traits, ev->context_traits,
+                         ev->type == CDP_EVENT_GROUP ? NULL : ev->properties};
+    for (size_t i = 0; i < 3; i++) {
+        if (sources[i] == NULL || (i == 0 && ev->type == CDP_EVENT_GROUP))
+            continue;
+        take_identifier(ev, "email", json_object_get(sources[i], "email"), country, warnings);
+        take_identifier(ev, "phone", json_object_get(sources[i], "phone"), country, warnings);
+    }
+    take_external_ids(ev, json_object_get(context, "externalIds"), country, warnings);
+    take_identifier(ev, "anon", json_object_get(root, "anonymousId"), country, warnings);
+    if (ev->type == CDP_EVENT_ALIAS) {
+        char buf[32], text[CDP_IDENTIFIER_MAX];
+        const char *prev = scalar_text(json_object_get(root, "previousId"), buf, sizeof buf), *why;
+        if (prev == NULL || !cdp_identifier_normalize("anon", prev, NULL, text, sizeof text, &why)) {
+            snprintf(reason, reasonsize, "alias without a usable \"previousId\"");
+            return CDP_EVENT_BAD_FIELD;
+        }
+        ev->previous_id = json_string_value(json_object_get(root, "previousId"));
+    }
+    if (ev->identifiers_count == 0 && ev->previous_id == NULL) {
+        snprintf(reason, reasonsize, "no identifier (userId, anonymousId, e-mail or phone)");
+        return CDP_EVENT_NO_IDENTIFIER;
+    }
+
+    json_t *mid = json_object_get(root, "messageId");
+    char mbuf[32];
+    const char *message = scalar_text(mid, mbuf, sizeof mbuf);
+    if (message != NULL && message[0] != '\0') {
+        if (message == mbuf) {
+            snprintf(ev->message_buf, sizeof ev->message_buf, "%s", mbuf);
+            message = ev->message_buf;
+        }
+        ev->message_id = message;
+    } else {
+        /* No messageId: name the event by its content, so a re-import finds it again. */
+        char *canonical = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS);
+        struct cdp_id h = cdp_hash_string(canonical ? canonical : "");
+        char hex[CDP_ID_HEX_SIZE];
+        free(canonical);
+        cdp_hash_to_hex(&h, hex);
+        snprintf(ev->message_buf, sizeof ev->message_buf, "cdp-%s", hex);
+        ev->message_id = ev->message_buf;
+        ev->message_generated = true;
+    }
+    ev->message = cdp_hash_string(ev->message_id);
+    return CDP_EVENT_OK;
+}
