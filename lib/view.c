@@ -1,0 +1,219 @@
+/*
+ * view.c - writing profiles as JSON text, without building a tree.
+ */
+#include "view.h"
+#include "timeparse.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+void
+cdp_view_string(struct cdp_buf *out, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    char *p = cdp_buf_reserve(out, len * 6 + 2), *start = p;
+    *p++ = '"';
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') {
+            *p++ = '\\';
+            *p++ = (char)c;
+        } else if (c >= 0x20) {
+            *p++ = (char)c;
+        } else if (c == '\n') {
+            *p++ = '\\';
+            *p++ = 'n';
+        } else if (c == '\t') {
+            *p++ = '\\';
+            *p++ = 't';
+        } else if (c == '\r') {
+            *p++ = '\\';
+            *p++ = 'r';
+        } else {
+            memcpy(p, "\\u00", 4);
+            p[4] = hex[c >> 4];
+            p[5] = hex[c & 15];
+            p += 6;
+        }
+    }
+    *p++ = '"';
+    cdp_buf_commit(out, (size_t)(p - start));
+}
+
+void
+cdp_view_time(struct cdp_buf *out, int64_t ms)
+{
+    if (ms == CDP_TIME_NONE) {
+        cdp_buf_puts(out, "null");
+        return;
+    }
+    char text[40];
+    cdp_time_format(ms, text, sizeof text);
+    cdp_buf_putc(out, '"');
+    cdp_buf_puts(out, text);
+    cdp_buf_putc(out, '"');
+}
+
+void
+cdp_view_micros(struct cdp_buf *out, int64_t micros)
+{
+    uint64_t v = micros < 0 ? (uint64_t)0 - (uint64_t)micros : (uint64_t)micros;
+    char frac[8];
+    snprintf(frac, sizeof frac, "%06" PRIu64, v % 1000000);
+    int n = 6;
+    while (n > 0 && frac[n - 1] == '0')
+        n--;
+    frac[n] = '\0';
+    cdp_buf_printf(out, "%s%" PRIu64 "%s%s", micros < 0 ? "-" : "", v / 1000000, n ? "." : "",
+                   frac);
+}
+
+static void
+key(struct cdp_buf *out, const char *name)
+{
+    cdp_buf_putc(out, '"');
+    cdp_buf_puts(out, name);
+    cdp_buf_puts(out, "\":");
+}
+
+static void
+uint_field(struct cdp_buf *out, const char *name, uint64_t v)
+{
+    key(out, name);
+    cdp_buf_printf(out, "%" PRIu64 ",", v);
+}
+
+static void
+optional_string(struct cdp_buf *out, const char *s)
+{
+    if (s)
+        cdp_view_string(out, s, strlen(s));
+    else
+        cdp_buf_puts(out, "null");
+}
+
+static void
+dump_value(struct cdp_buf *out, json_t *value)
+{
+    char small[256];
+    size_t n = json_dumpb(value, small, sizeof small, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (n == 0) {
+        cdp_buf_puts(out, "null");
+    } else if (n <= sizeof small) {
+        cdp_buf_append(out, small, n);
+    } else {
+        char *text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+        cdp_buf_puts(out, text ? text : "null");
+        free(text);
+    }
+}
+
+void
+cdp_view_profile(const struct cdp_profile *p, struct cdp_buf *out)
+{
+    const struct cdp_profile_head *h = &p->head;
+    char hex[CDP_ID_HEX_SIZE];
+    cdp_hash_to_hex(&p->id, hex);
+    cdp_buf_puts(out, "{\"id\":\"");
+    cdp_buf_puts(out, hex);
+    cdp_buf_puts(out, "\",\"identifiers\":[");
+    const char *s = p->identifiers.data, *end = s + p->identifiers.len;
+    for (bool first = true; s < end; first = false) {
+        size_t n = strlen(s);
+        if (!first)
+            cdp_buf_putc(out, ',');
+        cdp_view_string(out, s, n);
+        s += n + 1;
+    }
+    cdp_buf_puts(out, "],\"traits\":{");
+    const char *name;
+    json_t *entry;
+    bool first = true;
+    /* Traits in name order, so output does not depend on the order they were set. */
+    const char **names = NULL;
+    size_t count = json_object_size(p->traits), i = 0;
+    if (count) {
+        names = cdp_xmalloc(count * sizeof *names);
+        json_object_foreach(p->traits, name, entry) names[i++] = name;
+        for (size_t a = 1; a < count; a++)
+            for (size_t b = a; b > 0 && strcmp(names[b - 1], names[b]) > 0; b--) {
+                const char *t = names[b];
+                names[b] = names[b - 1];
+                names[b - 1] = t;
+            }
+    }
+    for (i = 0; i < count; i++) {
+        if (!first)
+            cdp_buf_putc(out, ',');
+        first = false;
+        cdp_view_string(out, names[i], strlen(names[i]));
+        cdp_buf_putc(out, ':');
+        dump_value(out, json_array_get(json_object_get(p->traits, names[i]), 0));
+    }
+    free(names);
+
+    cdp_buf_puts(out, "},\"computed\":{");
+    key(out, "first_seen");
+    cdp_view_time(out, h->first_seen);
+    cdp_buf_putc(out, ',');
+    key(out, "last_seen");
+    cdp_view_time(out, h->last_seen);
+    cdp_buf_putc(out, ',');
+    uint_field(out, "events_count", h->events_count);
+    uint_field(out, "page_views", h->page_views);
+    uint_field(out, "visits", h->visits);
+    uint_field(out, "time_on_site_s", (uint64_t)(h->time_on_site_ms / 1000));
+    uint_field(out, "email_opens", h->email_opens);
+    uint_field(out, "email_clicks", h->email_clicks);
+    uint_field(out, "downloads", h->downloads);
+    uint_field(out, "support_contacts", h->support_contacts);
+    uint_field(out, "orders_count", h->orders_count);
+    key(out, "revenue_total");
+    cdp_view_micros(out, h->revenue_micros);
+    cdp_buf_putc(out, ',');
+    key(out, "avg_order_value");
+    if (h->orders_count)
+        cdp_view_micros(out, h->revenue_micros / (int64_t)h->orders_count);
+    else
+        cdp_buf_puts(out, "null");
+    cdp_buf_putc(out, ',');
+    key(out, "first_order_at");
+    cdp_view_time(out, h->first_order_at);
+    cdp_buf_putc(out, ',');
+    key(out, "last_order_at");
+    cdp_view_time(out, h->last_order_at);
+    cdp_buf_putc(out, ',');
+    key(out, "purchase_frequency");
+    int64_t span = h->last_order_at - h->first_order_at;
+    if (h->orders_count >= 2 && h->first_order_at != CDP_TIME_NONE && span > 0) {
+        /* Orders per 30 days over the span from the first order to the last. */
+        double per30 = (double)(h->orders_count - 1) * (30.0 * 86400000.0) / (double)span;
+        cdp_buf_printf(out, "%.4g", per30);
+    } else {
+        cdp_buf_puts(out, "null");
+    }
+    cdp_buf_putc(out, ',');
+    uint_field(out, "returns_count", h->returns_count);
+    uint_field(out, "abandoned_carts", h->abandoned_carts);
+    key(out, "preferred_payment_method");
+    optional_string(out, cdp_profile_top_tally(p, "payment_method"));
+    cdp_buf_putc(out, ',');
+    key(out, "top_category");
+    optional_string(out, cdp_profile_top_tally(p, "category"));
+    cdp_buf_puts(out, "},\"first_seen\":");
+    cdp_view_time(out, h->first_seen);
+    cdp_buf_puts(out, ",\"last_seen\":");
+    cdp_view_time(out, h->last_seen);
+    cdp_buf_putc(out, '}');
+}
+
+json_t *
+cdp_view_profile_json(const struct cdp_profile *p)
+{
+    struct cdp_buf text = CDP_BUF_INIT;
+    cdp_view_profile(p, &text);
+    json_t *v = json_loadb(text.data, text.len, 0, NULL);
+    cdp_buf_free(&text);
+    return v;
+}

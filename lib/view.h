@@ -1,0 +1,31 @@
+/*
+ * view.h - a profile as the outside world sees it: the JSON object that
+ * cdp-export writes and cdp-segment reads.
+ *
+ *   {"id": "...", "identifiers": ["email:...", ...], "traits": {...},
+ *    "computed": {...}, "first_seen": "...", "last_seen": "..."}
+ */
+#ifndef CDP_VIEW_H
+#define CDP_VIEW_H
+
+#include "buf.h"
+#include "profile.h"
+
+#include <jansson.h>
+
+/* Appends the profile as one line of compact JSON (no newline) to out. */
+void cdp_view_profile(const struct cdp_profile *p, struct cdp_buf *out);
+
+/* The profile as a JSON object (new reference). */
+json_t *cdp_view_profile_json(const struct cdp_profile *p);
+
+/* Appends a JSON string literal (quoted, escaped) of s[0..len) to out. */
+void cdp_view_string(struct cdp_buf *out, const char *s, size_t len);
+
+/* Appends a time as a quoted ISO 8601 string, or null for CDP_TIME_NONE. */
+void cdp_view_time(struct cdp_buf *out, int64_t ms);
+
+/* Appends an amount in millionths as a JSON number ("12.5"). */
+void cdp_view_micros(struct cdp_buf *out, int64_t micros);
+
+#endif
