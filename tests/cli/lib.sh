@@ -1,0 +1,80 @@
+# Shared setup of the command-line tests; each t_*.sh sources it.
+#
+#   run cdp-ingest ARGS...   runs a program; its stdout, stderr and exit status
+#                            land in $out, $err and $status
+#   check NAME COMMAND...    one assertion: passes when COMMAND succeeds
+#   check_eq NAME GOT WANT   one assertion on two strings
+#   finish                   prints "FILE: N passed, M failed" and exits
+#
+# Each test file gets its own temporary directory $T (removed at exit) and
+# an empty store directory $T/db in $CDP_DB.
+set -u
+LC_ALL=C
+export LC_ALL
+top=$(cd "$(dirname "$0")/../.." && pwd)
+CDP_BIN=${CDP_BIN:-$top/cmd}
+DATA=$top/tests/data
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT INT TERM
+CDP_DB=$T/db
+export CDP_DB
+out=$T/stdout
+err=$T/stderr
+status=0
+tests_passed=0
+tests_failed=0
+
+run() {
+    prog=$1
+    shift
+    if [ "${CDP_VALGRIND:-0}" = 1 ]; then
+        valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99 \
+            "$CDP_BIN/$prog" "$@" >"$out" 2>"$err"
+    else
+        "$CDP_BIN/$prog" "$@" >"$out" 2>"$err"
+    fi
+    status=$?
+    if [ "$status" -ge 99 ] || grep -q 'Sanitizer\|runtime error:' "$err"; then
+        echo "FAIL: $prog $*: crashed or a sanitizer/valgrind report (exit $status)"
+        sed 's/^/    /' "$err" | head -n 30
+        tests_failed=$((tests_failed + 1))
+    fi
+    return 0
+}
+
+check() {
+    name=$1
+    shift
+    if "$@"; then
+        tests_passed=$((tests_passed + 1))
+    else
+        tests_failed=$((tests_failed + 1))
+        echo "FAIL: $name"
+        echo "    command: $*"
+        echo "    exit status of the last run: $status"
+        sed 's/^/    stderr: /' "$err" 2>/dev/null | head -n 10
+    fi
+}
+
+check_eq() {
+    name=$1 got=$2 want=$3
+    if [ "$got" = "$want" ]; then
+        tests_passed=$((tests_passed + 1))
+    else
+        tests_failed=$((tests_failed + 1))
+        echo "FAIL: $name"
+        echo "    got:  $got"
+        echo "    want: $want"
+    fi
+}
+
+# The value of a jq filter over the profile that holds identifier $1.
+profile_field() {
+    "$CDP_BIN/cdp-export" --lookup "$1" 2>/dev/null | jq -r "$2"
+}
+
+finish() {
+    echo "$(basename "$0" .sh): $tests_passed passed, $tests_failed failed"
+    [ "$tests_failed" -eq 0 ]
+    exit $?
+}
