@@ -112,7 +112,7 @@ csv_value(struct cdp_buf *out, json_t *profile, const char *path, char delimiter
         csv_cell(out, joined.data ? joined.data : "", delimiter);
         cdp_buf_free(&joined);
     } else {
-        char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
         csv_cell(out, text ? text : "", delimiter);
         free(text);
     }
@@ -241,7 +241,7 @@ export_one(struct export *ex, MDB_txn *txn)
         rc = cdp_events_each(&ex->store, txn, &id, collect_event, &c);
         json_object_set_new(obj, "events", c.list);
     }
-    size_t flags = JSON_ENCODE_ANY | (isatty(STDOUT_FILENO) ? JSON_INDENT(2) : JSON_COMPACT);
+    size_t flags = JSON_ENCODE_ANY | JSON_REAL_PRECISION(15) | (isatty(STDOUT_FILENO) ? JSON_INDENT(2) : JSON_COMPACT);
     char *text = json_dumps(obj, flags);
     json_decref(obj);
     cdp_buf_reset(&ex->line);

@@ -1,0 +1,44 @@
+#!/bin/sh
+# The main job on the bundled sample data: install what is missing, build,
+# ingest a CRM export (French headers), web events and a shop's orders into
+# a fresh store, and print the unified profiles.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+sh scripts/install-deps.sh
+make -s all
+db=$top/demo-out/cdp.db
+rm -rf "$top/demo-out"
+mkdir -p "$top/demo-out"
+export CDP_DB="$db"
+PATH=$top/cmd:$PATH
+
+say() { printf '\n$ %s\n' "$*"; }
+
+say cdp-ingest --source crm --format csv --delimiter "';'" --country FR \
+    --date-format "'%d/%m/%Y'" --id "crm='ID client'" scripts/sample/crm.csv
+cdp-ingest --source crm --format csv --delimiter ';' --country FR \
+    --date-format '%d/%m/%Y' --id 'crm=ID client' scripts/sample/crm.csv
+
+# The web events hold two bad lines on purpose: they are reported and
+# skipped (exit status 3), and every good line lands.
+say cdp-ingest --source web --country FR --rejects demo-out/rejects.ndjson scripts/sample/web.ndjson
+cdp-ingest --source web --country FR --rejects demo-out/rejects.ndjson \
+    scripts/sample/web.ndjson || [ $? -eq 3 ]
+cat demo-out/rejects.ndjson
+
+say cdp-ingest --source shop --format csv --type track --event "'Order Completed'" \
+    --map timestamp=order_date scripts/sample/orders.csv
+cdp-ingest --source shop --format csv --type track --event 'Order Completed' \
+    --map timestamp=order_date scripts/sample/orders.csv
+
+say cdp-export --format csv --fields id,traits.email,traits.firstName,traits.lastName,computed.orders_count,computed.revenue_total,identifiers
+cdp-export --format csv --fields id,traits.email,traits.firstName,traits.lastName,computed.orders_count,computed.revenue_total,identifiers
+
+say cdp-export --lookup email:ines.andre@example.fr
+cdp-export --lookup email:ines.andre@example.fr | jq .
+
+say cdp-export '>' demo-out/profiles.ndjson
+cdp-export >demo-out/profiles.ndjson
+printf '%s profiles written to demo-out/profiles.ndjson (store: demo-out/cdp.db)\n' \
+    "$(wc -l <demo-out/profiles.ndjson | tr -d ' ')"
