@@ -119,7 +119,7 @@ csv_value(struct cdp_buf *out, json_t *profile, const char *path, char delimiter
 }
 
 static void
-write_profile(struct export *ex, const struct cdp_profile *p)
+write_profile(struct export *ex, struct cdp_profile *p)
 {
     cdp_buf_reset(&ex->line);
     if (!ex->csv) {
@@ -307,15 +307,18 @@ main(int argc, char **argv)
             ex.events = true;
             break;
         case OPT_DELIMITER:
-            if (strlen(optarg) != 1)
-                cdp_cli_usage_error("--delimiter takes one character");
-            ex.delimiter = optarg[0];
+            if (strcmp(optarg, "tab") == 0 || strcmp(optarg, "\\t") == 0)
+                ex.delimiter = '\t';
+            else if (strlen(optarg) == 1)
+                ex.delimiter = optarg[0];
+            else
+                cdp_cli_usage_error("--delimiter takes one character (or tab)");
             break;
         case OPT_COUNTRY:
             ex.country = optarg;
             break;
         default:
-            cdp_cli_usage_error("unknown option");
+            cdp_cli_unknown_option(argv);
         }
     }
     argc -= optind;

@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+static json_t *load_object(const unsigned char *data, uint32_t len);
+
 void
 cdp_profile_init(struct cdp_profile *p, const struct cdp_id *id)
 {
@@ -20,9 +22,26 @@ cdp_profile_init(struct cdp_profile *p, const struct cdp_id *id)
 }
 
 void
+cdp_profile_load(struct cdp_profile *p)
+{
+    if (p->traits == NULL)
+        p->traits = load_object((const unsigned char *)p->traits_text.data,
+                                (uint32_t)p->traits_text.len);
+    if (p->traits == NULL)
+        p->traits = json_object(); /* damaged text: the traits are lost, not the profile */
+    if (p->tallies == NULL)
+        p->tallies = load_object((const unsigned char *)p->tallies_text.data,
+                                 (uint32_t)p->tallies_text.len);
+    if (p->tallies == NULL)
+        p->tallies = json_object();
+}
+
+void
 cdp_profile_free(struct cdp_profile *p)
 {
     cdp_buf_free(&p->identifiers);
+    cdp_buf_free(&p->traits_text);
+    cdp_buf_free(&p->tallies_text);
     json_decref(p->traits);
     json_decref(p->tallies);
     p->traits = p->tallies = NULL;
@@ -55,6 +74,8 @@ read_section(const unsigned char **p, const unsigned char *end, const unsigned c
 static json_t *
 load_object(const unsigned char *data, uint32_t len)
 {
+    if (data == NULL)
+        return json_object();
     if (len == 0)
         return json_object();
     json_t *v = json_loadb((const char *)data, len, 0, NULL);
@@ -83,14 +104,14 @@ cdp_profile_decode(struct cdp_profile *p, const struct cdp_id *id, const void *d
     if (!read_section(&cursor, end, &section, &n))
         goto damaged;
     json_decref(p->traits);
-    if ((p->traits = load_object(section, n)) == NULL)
-        goto damaged;
+    p->traits = NULL;
+    cdp_buf_append(&p->traits_text, section, n);
     if (!read_section(&cursor, end, &section, &n))
         goto damaged;
     json_decref(p->tallies);
-    if ((p->tallies = load_object(section, n)) == NULL)
-        goto damaged;
-    return true;
+    p->tallies = NULL;
+    cdp_buf_append(&p->tallies_text, section, n);
+    return cursor == end;
 
 damaged:
     cdp_profile_free(p);
@@ -124,8 +145,14 @@ cdp_profile_encode(const struct cdp_profile *p, struct cdp_buf *out)
     cdp_buf_reset(out);
     cdp_buf_append(out, &p->head, sizeof p->head);
     put_section(out, p->identifiers.data, p->identifiers.len);
-    put_object(out, p->traits);
-    put_object(out, p->tallies);
+    if (p->traits)
+        put_object(out, p->traits);
+    else
+        put_section(out, p->traits_text.data, p->traits_text.len);
+    if (p->tallies)
+        put_object(out, p->tallies);
+    else
+        put_section(out, p->tallies_text.data, p->tallies_text.len);
 }
 
 bool
@@ -213,6 +240,7 @@ bool
 cdp_profile_set_trait(struct cdp_profile *p, const char *name, json_t *value, int64_t time,
                       const char *source)
 {
+    cdp_profile_load(p);
     json_t *old = json_object_get(p->traits, name);
     if (old != NULL && json_is_array(old) && compare_trait(value, time, source, old) <= 0)
         return false;
@@ -227,6 +255,7 @@ cdp_profile_set_trait(struct cdp_profile *p, const char *name, json_t *value, in
 void
 cdp_profile_tally(struct cdp_profile *p, const char *group, const char *value, int delta)
 {
+    cdp_profile_load(p);
     json_t *g = json_object_get(p->tallies, group);
     if (g == NULL) {
         if (delta <= 0)
@@ -244,8 +273,9 @@ cdp_profile_tally(struct cdp_profile *p, const char *group, const char *value, i
 }
 
 const char *
-cdp_profile_top_tally(const struct cdp_profile *p, const char *group)
+cdp_profile_top_tally(struct cdp_profile *p, const char *group)
 {
+    cdp_profile_load(p);
     json_t *g = json_object_get(p->tallies, group), *count;
     const char *key, *best = NULL;
     json_int_t best_count = 0;
@@ -292,8 +322,10 @@ add_identifier_cb(const char *identifier, void *ctx)
 }
 
 void
-cdp_profile_merge(struct cdp_profile *dst, const struct cdp_profile *src)
+cdp_profile_merge(struct cdp_profile *dst, struct cdp_profile *src)
 {
+    cdp_profile_load(dst);
+    cdp_profile_load(src);
     struct cdp_profile_head *d = &dst->head;
     const struct cdp_profile_head *s = &src->head;
 

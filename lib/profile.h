@@ -52,9 +52,19 @@ struct cdp_profile {
     struct cdp_profile_head head;
     struct cdp_buf identifiers; /* NUL-separated, sorted, no duplicates */
     size_t identifiers_count;
-    json_t *traits;  /* owned; never NULL after decode/init */
-    json_t *tallies; /* owned; never NULL after decode/init */
+    /*
+     * Traits and tallies are parsed only when used: most events touch
+     * neither, and parsing them for every event would dominate ingest.
+     * Until cdp_profile_load(), they are kept as the record's JSON text.
+     */
+    json_t *traits;  /* owned; NULL until loaded */
+    json_t *tallies; /* owned; NULL until loaded */
+    struct cdp_buf traits_text;
+    struct cdp_buf tallies_text;
 };
+
+/* Parses the traits and tallies text if not done yet; after it both are objects. */
+void cdp_profile_load(struct cdp_profile *p);
 
 /* A new, empty profile with the given id. */
 void cdp_profile_init(struct cdp_profile *p, const struct cdp_id *id);
@@ -100,7 +110,7 @@ bool cdp_profile_set_trait(struct cdp_profile *p, const char *name, json_t *valu
 void cdp_profile_tally(struct cdp_profile *p, const char *group, const char *value, int delta);
 
 /* The value of tallies[group] with the highest count (ties: the smallest name), or NULL. */
-const char *cdp_profile_top_tally(const struct cdp_profile *p, const char *group);
+const char *cdp_profile_top_tally(struct cdp_profile *p, const char *group);
 
 /*
  * Folds src into dst: identifiers, traits (by time), tallies and additive
@@ -108,7 +118,7 @@ const char *cdp_profile_top_tally(const struct cdp_profile *p, const char *group
  * that depend on the order of events (visits, time on site, abandoned carts)
  * are left for the caller to recompute from the merged events.
  */
-void cdp_profile_merge(struct cdp_profile *dst, const struct cdp_profile *src);
+void cdp_profile_merge(struct cdp_profile *dst, struct cdp_profile *src);
 
 /* True when (time, message) is earlier than the profile's anchor. */
 bool cdp_profile_before_anchor(const struct cdp_profile *p, int64_t time,

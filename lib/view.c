@@ -110,8 +110,9 @@ dump_value(struct cdp_buf *out, json_t *value)
 }
 
 void
-cdp_view_profile(const struct cdp_profile *p, struct cdp_buf *out)
+cdp_view_profile(struct cdp_profile *p, struct cdp_buf *out)
 {
+    cdp_profile_load(p);
     const struct cdp_profile_head *h = &p->head;
     char hex[CDP_ID_HEX_SIZE];
     cdp_hash_to_hex(&p->id, hex);
@@ -209,7 +210,7 @@ cdp_view_profile(const struct cdp_profile *p, struct cdp_buf *out)
 }
 
 json_t *
-cdp_view_profile_json(const struct cdp_profile *p)
+cdp_view_profile_json(struct cdp_profile *p)
 {
     struct cdp_buf text = CDP_BUF_INIT;
     cdp_view_profile(p, &text);

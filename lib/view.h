@@ -14,10 +14,10 @@
 #include <jansson.h>
 
 /* Appends the profile as one line of compact JSON (no newline) to out. */
-void cdp_view_profile(const struct cdp_profile *p, struct cdp_buf *out);
+void cdp_view_profile(struct cdp_profile *p, struct cdp_buf *out);
 
 /* The profile as a JSON object (new reference). */
-json_t *cdp_view_profile_json(const struct cdp_profile *p);
+json_t *cdp_view_profile_json(struct cdp_profile *p);
 
 /* Appends a JSON string literal (quoted, escaped) of s[0..len) to out. */
 void cdp_view_string(struct cdp_buf *out, const char *s, size_t len);
