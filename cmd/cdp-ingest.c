@@ -68,13 +68,19 @@ usage(FILE *out)
             cdp_cli_common_help);
 }
 
+/*
+ * One input record of the batch.  NDJSON lines are kept as text and parsed
+ * when the batch is applied, so a batch holds no parse trees; CSV rows
+ * arrive as events already built.
+ */
 struct item {
-    json_t *root;      /* NULL: rejected before parsing */
-    char *raw;         /* the line as read (NDJSON), or NULL (CSV) */
+    json_t *root;   /* CSV: the event built from the row; NDJSON: NULL */
+    char *raw;      /* NDJSON: the line as read; CSV: NULL */
     size_t rawlen;
     uint64_t line;
     const char *file;
-    char *reason;      /* pre-parse rejection */
+    bool too_long;  /* NDJSON: the line was over --max-line (raw is its head) */
+    char *reason;   /* CSV: why the row could not become an event */
 };
 
 struct run {
@@ -145,6 +151,27 @@ free_items(struct run *run)
     run->batch_bytes = 0;
 }
 
+/* Parses an NDJSON line; NULL with the reason when it is not a usable JSON object. */
+static json_t *
+parse_line(struct run *run, const struct item *it, char *reason, size_t size)
+{
+    const char *why;
+    size_t column;
+    json_error_t error;
+    if (it->too_long) {
+        snprintf(reason, size, "line longer than %zu bytes", run->max_line);
+        return NULL;
+    }
+    if (!cdp_input_precheck(it->raw, it->rawlen, run->max_depth, &why, &column)) {
+        snprintf(reason, size, "%s at column %zu", why, column);
+        return NULL;
+    }
+    json_t *root = json_loadb(it->raw, it->rawlen, JSON_DECODE_ANY, &error);
+    if (root == NULL)
+        snprintf(reason, size, "invalid JSON at column %d: %s", error.column, error.text);
+    return root;
+}
+
 static int
 process_items(struct run *run)
 {
@@ -154,17 +181,20 @@ process_items(struct run *run)
         return rc;
     for (size_t i = 0; i < run->nitems; i++) {
         struct item *it = &run->items[i];
-        run->ing.stats.read += it->root == NULL;
-        if (it->root == NULL) {
+        json_t *root = it->raw ? parse_line(run, it, reason, sizeof reason) : it->root;
+        if (root == NULL) {
+            run->ing.stats.read++;
             run->ing.stats.rejected++;
-            reject(run, it->file, it->line, it->reason, it->raw ? it->raw : "",
-                   it->raw ? it->rawlen : 0);
+            reject(run, it->file, it->line, it->raw ? reason : it->reason,
+                   it->raw ? it->raw : "", it->raw ? it->rawlen : 0);
             continue;
         }
         enum cdp_ingest_result result;
-        rc = cdp_ingest_event(&run->ing, it->root, it->raw, it->rawlen, &result, reason,
+        rc = cdp_ingest_event(&run->ing, root, it->raw, it->rawlen, &result, reason,
                               sizeof reason);
         if (rc != 0) {
+            if (it->raw)
+                json_decref(root);
             cdp_ingest_abort(&run->ing);
             return rc;
         }
@@ -181,10 +211,12 @@ process_items(struct run *run)
             char *text = it->raw;
             char *dumped = NULL;
             if (text == NULL)
-                text = dumped = json_dumps(it->root, JSON_COMPACT);
+                text = dumped = json_dumps(root, JSON_COMPACT);
             reject(run, it->file, it->line, reason, text ? text : "", text ? strlen(text) : 0);
             free(dumped);
         }
+        if (it->raw)
+            json_decref(root);
     }
     return cdp_ingest_commit(&run->ing);
 }
@@ -213,6 +245,7 @@ flush_batch(struct run *run)
                     run->common.db, cdp_store_strerror(rc), run->nitems);
     }
     cdp_ingest_stats_add(&run->totals, &run->ing.stats);
+    cdp_store_release_pages(&run->store);
     if (run->diag.len)
         fputs(run->diag.data, stderr);
     if (run->rejects.len && run->rejects_file) {
@@ -256,25 +289,8 @@ take_json_line(struct run *run, const char *file, uint64_t lineno, const char *l
     memcpy(it->raw, line, len);
     it->raw[len] = '\0';
     it->rawlen = len;
+    it->too_long = too_long;
     run->batch_bytes += len;
-    const char *why;
-    size_t column;
-    char reason[200];
-    if (too_long) {
-        snprintf(reason, sizeof reason, "line longer than %zu bytes", run->max_line);
-        it->reason = cdp_xstrdup(reason);
-    } else if (!cdp_input_precheck(line, len, run->max_depth, &why, &column)) {
-        snprintf(reason, sizeof reason, "%s at column %zu", why, column);
-        it->reason = cdp_xstrdup(reason);
-    } else {
-        json_error_t error;
-        it->root = json_loadb(line, len, 0, &error);
-        if (it->root == NULL) {
-            snprintf(reason, sizeof reason, "invalid JSON at column %d: %s", error.column,
-                     error.text);
-            it->reason = cdp_xstrdup(reason);
-        }
-    }
     maybe_flush(run);
 }
 
@@ -315,6 +331,10 @@ ingest_file(struct run *run, const char *path, struct cdp_csvin *csv)
 
     cdp_lines_init(&lines, fd, run->max_line);
     while (cdp_lines_next(&lines, &line, &len, &too_long)) {
+        if (lines.lineno == 1 && !as_csv && len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0) {
+            line += 3; /* a byte order mark before NDJSON */
+            len -= 3;
+        }
         if (!decided) {
             if (cdp_input_blank(line, len) && !as_csv)
                 continue;
@@ -327,10 +347,6 @@ ingest_file(struct run *run, const char *path, struct cdp_csvin *csv)
                 as_csv = !(i < len && line[i] == '{');
             }
             decided = true;
-            if (as_csv && csv == NULL) {
-                cdp_cli_warn("%s: looks like CSV; give --format csv with its options", name);
-                break;
-            }
         }
         if (as_csv) {
             if (too_long) {
@@ -501,7 +517,7 @@ main(int argc, char **argv)
             run.batch_size = parse_size(optarg, "--batch", 1, 1000000);
             break;
         default:
-            cdp_cli_usage_error("unknown option");
+            cdp_cli_unknown_option(argv);
         }
     }
     argc -= optind;

@@ -82,16 +82,21 @@ cdp_lines_next(struct cdp_lines *r, const char **line, size_t *len, bool *too_lo
             r->lineno++;
             return true;
         }
-        if (r->end - r->start > r->max_line) {
-            /* Too long: keep an excerpt, then skip to the next newline. */
+        /* One byte more than max_line may be the CR of a CRLF still waiting for its LF. */
+        if (r->end - r->start > r->max_line + 1) {
+            /* Too long: keep the first bytes as an excerpt, skip to the next newline. */
             size_t keep = r->end - r->start < sizeof r->excerpt ? r->end - r->start
                                                                 : sizeof r->excerpt;
             memcpy(r->excerpt, r->buf + r->start, keep);
             r->start = r->end = 0;
-            for (;;) {
-                if (!fill(r))
-                    break;
+            while (fill(r)) {
                 nl = memchr(r->buf, '\n', r->end);
+                size_t upto = nl ? (size_t)(nl - r->buf) : r->end;
+                if (keep < sizeof r->excerpt) {
+                    size_t more = sizeof r->excerpt - keep < upto ? sizeof r->excerpt - keep : upto;
+                    memcpy(r->excerpt + keep, r->buf, more);
+                    keep += more;
+                }
                 if (nl != NULL) {
                     r->start = (size_t)(nl + 1 - r->buf);
                     break;

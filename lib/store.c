@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/random.h>
 #include <time.h>
@@ -185,6 +186,14 @@ cdp_store_reserve(struct cdp_store *store)
     if (used > info.me_mapsize / 4 * 3)
         return mdb_env_set_mapsize(store->env, info.me_mapsize * 2);
     return 0;
+}
+
+void
+cdp_store_release_pages(struct cdp_store *store)
+{
+    MDB_envinfo info;
+    if (mdb_env_info(store->env, &info) == 0 && info.me_mapaddr != NULL)
+        madvise(info.me_mapaddr, info.me_mapsize, MADV_DONTNEED);
 }
 
 int

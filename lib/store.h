@@ -71,6 +71,13 @@ int cdp_store_grow(struct cdp_store *store);
 /* Grows the map ahead of time when less than a quarter of it is free. */
 int cdp_store_reserve(struct cdp_store *store);
 
+/*
+ * Tells the kernel this process no longer needs the pages of the map it has
+ * read: they stay in the page cache, but leave the process's resident set,
+ * so a long import's memory does not grow with the size of the store.
+ */
+void cdp_store_release_pages(struct cdp_store *store);
+
 /* A message for an LMDB or errno code. */
 const char *cdp_store_strerror(int rc);
 
