@@ -423,8 +423,15 @@ number_of(json_t *v, double *out)
         return isfinite(*out);
     }
     if (json_is_string(v)) {
-        char *end;
-        const char *s = json_string_value(v);
+        /* Amounts from spreadsheets may use a decimal comma: "42,50". */
+        char text[64], *end;
+        const char *s = json_string_value(v), *comma = strchr(s, ',');
+        if (comma && strchr(comma + 1, ',') == NULL && strchr(s, '.') == NULL &&
+            strlen(s) < sizeof text) {
+            strcpy(text, s);
+            text[comma - s] = '.';
+            s = text;
+        }
         *out = strtod(s, &end);
         return end != s && *end == '\0' && isfinite(*out);
     }
@@ -569,29 +576,63 @@ kind_of(const char *identifier, char *kind, size_t size)
     kind[n] = '\0';
 }
 
+/* Adds one identifier's kind to the tally of kinds (kinds[] of size 64 each). */
+static void
+count_kind_of(const char *identifier, char (*kinds)[64], size_t *counts, size_t *nkinds,
+              size_t max)
+{
+    char kind[64];
+    kind_of(identifier, kind, sizeof kind);
+    for (size_t i = 0; i < *nkinds; i++) {
+        if (strcmp(kinds[i], kind) == 0) {
+            counts[i]++;
+            return;
+        }
+    }
+    if (*nkinds < max) {
+        memcpy(kinds[*nkinds], kind, sizeof kind);
+        counts[(*nkinds)++] = 1;
+    }
+}
+
+struct kind_tally {
+    char (*kinds)[64];
+    size_t *counts;
+    size_t nkinds;
+    size_t max;
+};
+
+static void
+tally_identifier_cb(const char *identifier, void *ctx)
+{
+    struct kind_tally *t = ctx;
+    count_kind_of(identifier, t->kinds, t->counts, &t->nkinds, t->max);
+}
+
 /*
  * Checks the merge rules for folding profiles[0..n) and the event's new
- * identifiers into one profile.  Returns true when allowed; else writes why.
+ * identifiers into one profile: every kind held by any side, not only the
+ * kinds the event carries.  Returns true when allowed; else writes why.
  */
 static bool
 merge_allowed(struct cdp_ingest *ing, struct cdp_profile *profiles, int n,
               const struct cdp_event *ev, const bool *mapped, char *why, size_t whysize)
 {
-    for (int i = 0; i < ev->identifiers_count; i++) {
-        char kind[64];
-        kind_of(ev->identifiers[i], kind, sizeof kind);
-        size_t total = 0;
-        for (int j = 0; j < n; j++)
-            total += cdp_profile_count_kind(&profiles[j], kind);
-        for (int j = 0; j < ev->identifiers_count; j++) {
-            char other[64];
-            kind_of(ev->identifiers[j], other, sizeof other);
-            if (!mapped[j] && strcmp(kind, other) == 0)
-                total++;
-        }
-        int limit = limit_of(&ing->options->limits, ev->identifiers[i]);
-        if (total > (size_t)limit) {
-            snprintf(why, whysize, "would hold %zu %s identifiers (limit %d)", total, kind, limit);
+    char kinds[64][64];
+    size_t counts[64];
+    struct kind_tally t = {kinds, counts, 0, 64};
+    for (int j = 0; j < n; j++)
+        cdp_profile_each_identifier(&profiles[j], tally_identifier_cb, &t);
+    for (int i = 0; i < ev->identifiers_count; i++)
+        if (!mapped[i])
+            tally_identifier_cb(ev->identifiers[i], &t);
+    for (size_t k = 0; k < t.nkinds; k++) {
+        char probe[80];
+        snprintf(probe, sizeof probe, "%s:", kinds[k]);
+        int limit = limit_of(&ing->options->limits, probe);
+        if (counts[k] > (size_t)limit) {
+            snprintf(why, whysize, "would hold %zu %s identifiers (limit %d)", counts[k],
+                     kinds[k], limit);
             return false;
         }
     }
@@ -795,6 +836,7 @@ cdp_ingest_event(struct cdp_ingest *ing, json_t *root, const char *raw, size_t r
         }
     }
 
+    rc = 0;
     int strongest = cdp_event_strongest(&ev);
     if (nprofiles == 0) {
         struct cdp_id id = cdp_hash_string(ev.identifiers[strongest]);
