@@ -38,6 +38,7 @@ cdp_cli_init(const char *name, struct cdp_common *common)
         common->db = "cdp.db";
     if (!cdp_time_now(&common->now))
         common->now = 0;
+    opterr = 0; /* unknown options are reported by cdp_cli_unknown_option() */
     signal(SIGPIPE, SIG_IGN);
     setvbuf(stdout, stdout_buffer, _IOFBF, sizeof stdout_buffer);
 }
@@ -127,6 +128,17 @@ cdp_cli_common_option(struct cdp_common *common, int opt, const char *arg, void 
     default:
         return 0;
     }
+}
+
+void
+cdp_cli_unknown_option(char **argv)
+{
+    const char *arg = optind > 0 ? argv[optind - 1] : "?";
+    if (optopt != 0 && strchr(CDP_COMMON_SHORTOPTS, optopt) != NULL)
+        cdp_cli_usage_error("option '-%c' needs a value", optopt);
+    if (optopt != 0 && arg[0] == '-' && arg[1] != '-')
+        cdp_cli_usage_error("unknown option '-%c'", optopt);
+    cdp_cli_usage_error("unknown option, or option without its value: '%s'", arg);
 }
 
 int

@@ -65,6 +65,9 @@ void cdp_cli_init(const char *progname, struct cdp_common *common);
 int cdp_cli_common_option(struct cdp_common *common, int opt, const char *arg,
                           void (*usage)(FILE *));
 
+/* Reports the option getopt_long() could not take (it returned '?'), exit 2. */
+_Noreturn void cdp_cli_unknown_option(char **argv);
+
 /* The program name set by cdp_cli_init(). */
 const char *cdp_cli_progname(void);
 

@@ -24,6 +24,7 @@ struct column {
     char *header;
     enum target_kind kind;
     char *name; /* the field within its target */
+    bool explicit_target; /* set by --map */
 };
 
 struct cdp_csvin {
@@ -245,8 +246,25 @@ apply_mapping(struct cdp_csvin *in)
                 return false;
             }
             set_target(col, item);
+            col->explicit_target = true;
         }
         free(copy);
+        /* A guessed column gives way to a column mapped to the same field. */
+        for (size_t i = 0; i < in->ncolumns; i++) {
+            struct column *col = &in->columns[i];
+            if (col->explicit_target || col->name == NULL)
+                continue;
+            for (size_t j = 0; j < in->ncolumns; j++) {
+                struct column *other = &in->columns[j];
+                if (other->explicit_target && other->kind == col->kind && other->name &&
+                    strcmp(other->name, col->name) == 0) {
+                    set_target(col, col->header);
+                    if (col->kind == T_PERSON || col->kind == T_TOP)
+                        col->kind = T_PROPERTY;
+                    break;
+                }
+            }
+        }
     }
     for (size_t k = 0; in->options.ids && in->options.ids[k]; k++) {
         const char *spec = in->options.ids[k], *eq = strchr(spec, '=');
@@ -426,7 +444,7 @@ cdp_csvin_new(const struct cdp_csvin_options *options, cdp_csvin_row_fn fn, void
         in->options.type = "identify";
     in->fn = fn;
     in->ctx = ctx;
-    if (csv_init(&in->parser, CSV_APPEND_NULL | CSV_EMPTY_IS_NULL) != 0) {
+    if (csv_init(&in->parser, CSV_APPEND_NULL | CSV_EMPTY_IS_NULL | CSV_STRICT_FINI) != 0) {
         snprintf(errbuf, errsize, "cannot start the CSV parser");
         free(in);
         return NULL;
@@ -482,15 +500,17 @@ cdp_csvin_feed(struct cdp_csvin *in, const char *line, size_t len, uint64_t line
 int
 cdp_csvin_finish(struct cdp_csvin *in, char *errbuf, size_t errsize)
 {
-    bool open_row = in->in_row;
-    uint64_t row_line = in->row_line;
-    csv_fini(&in->parser, field_cb, row_cb, in);
-    if (in->header_error[0]) {
-        snprintf(errbuf, errsize, "%s", in->header_error);
-        return -1;
+    (void)errbuf;
+    (void)errsize;
+    if (csv_fini(&in->parser, field_cb, row_cb, in) != 0) {
+        /* The input ended inside a quoted field: the row is not trusted. */
+        uint64_t row_line = in->row_line;
+        clear_fields(in);
+        if (!in->header_error[0] && in->have_header)
+            in->stop = in->fn(NULL, row_line, "unclosed quote at the end of the input", in->ctx);
     }
-    (void)open_row;
-    (void)row_line;
+    if (in->header_error[0])
+        return 0; /* reported by cdp_csvin_feed() already */
     return in->stop;
 }
 
