@@ -12,6 +12,7 @@
 #include "csvin.h"
 #include "ingest.h"
 #include "input.h"
+#include "jsonscan.h"
 #include "store.h"
 #include "timeparse.h"
 
@@ -157,7 +158,6 @@ parse_line(struct run *run, const struct item *it, char *reason, size_t size)
 {
     const char *why;
     size_t column;
-    json_error_t error;
     if (it->too_long) {
         snprintf(reason, size, "line longer than %zu bytes", run->max_line);
         return NULL;
@@ -166,9 +166,21 @@ parse_line(struct run *run, const struct item *it, char *reason, size_t size)
         snprintf(reason, size, "%s at column %zu", why, column);
         return NULL;
     }
-    json_t *root = json_loadb(it->raw, it->rawlen, JSON_DECODE_ANY, &error);
-    if (root == NULL)
-        snprintf(reason, size, "invalid JSON at column %d: %s", error.column, error.text);
+    if (!cdp_jsonscan_check(it->raw, it->rawlen, run->max_depth, &column, &why)) {
+        snprintf(reason, size, "invalid JSON at column %zu: %s", column, why);
+        return NULL;
+    }
+    json_t *root = cdp_event_parse(it->raw, it->rawlen);
+    if (root == NULL) {
+        json_error_t error;
+        json_t *again = json_loadb(it->raw, it->rawlen, JSON_DECODE_ANY, &error);
+        if (again != NULL) {
+            json_decref(again);
+            snprintf(reason, size, "cannot parse the JSON: out of memory");
+        } else {
+            snprintf(reason, size, "invalid JSON at column %d: %s", error.column, error.text);
+        }
+    }
     return root;
 }
 
@@ -181,6 +193,14 @@ process_items(struct run *run)
         return rc;
     for (size_t i = 0; i < run->nitems; i++) {
         struct item *it = &run->items[i];
+        /*
+         * Random lookups touch pages all over the map; dropping them from the
+         * resident set now and then bounds memory by what a thousand events
+         * touch, not the batch.  The map is a shared file mapping: the pages
+         * stay in the page cache and read back the same.
+         */
+        if (i % 1000 == 999)
+            cdp_store_release_pages(&run->store);
         json_t *root = it->raw ? parse_line(run, it, reason, sizeof reason) : it->root;
         if (root == NULL) {
             run->ing.stats.read++;

@@ -2,6 +2,7 @@
  * event.c - validating and normalising one Segment-spec event.
  */
 #include "event.h"
+#include "jsonscan.h"
 #include "normalize.h"
 #include "timeparse.h"
 
@@ -12,6 +13,99 @@
 static const char *const type_names[] = {
     NULL, "identify", "track", "page", "screen", "group", "alias",
 };
+
+#define MAX_MEMBERS 128
+
+static bool
+key_in(const struct cdp_json_member *m, const char *const *names)
+{
+    for (; *names; names++)
+        if (cdp_jsonscan_key_is(m, *names))
+            return true;
+    return false;
+}
+
+/*
+ * Copies into dst the members of the object text whose keys are in names,
+ * each parsed on its own.  Returns false when a key has escapes or there
+ * are too many members to scan (the caller then parses everything).
+ */
+static bool
+take_members(json_t *dst, const char *text, size_t len, const char *const *names)
+{
+    struct cdp_json_member members[MAX_MEMBERS];
+    int n = cdp_jsonscan_members(text, len, members, MAX_MEMBERS);
+    if (n < 0 || n > MAX_MEMBERS)
+        return false;
+    for (int i = 0; i < n; i++) {
+        if (members[i].key_escaped)
+            return false;
+        if (!key_in(&members[i], names))
+            continue;
+        json_t *v = json_loadb(members[i].value, members[i].value_len, JSON_DECODE_ANY, NULL);
+        if (v == NULL)
+            return false;
+        char key[64];
+        if (members[i].key_len >= sizeof key) {
+            json_decref(v);
+            continue;
+        }
+        memcpy(key, members[i].key, members[i].key_len);
+        key[members[i].key_len] = '\0';
+        json_object_set_new(dst, key, v);
+    }
+    return true;
+}
+
+json_t *
+cdp_event_parse(const char *text, size_t len)
+{
+    static const char *const top[] = {
+        "type",      "event",      "name",   "userId",     "anonymousId",
+        "previousId", "messageId", "timestamp", "originalTimestamp", "sentAt",
+        "receivedAt", "groupId",   "traits", NULL};
+    static const char *const context_keys[] = {"traits", "externalIds", NULL};
+    static const char *const property_keys[] = {
+        "email", "phone", "order_id", "orderId", "total", "revenue", "value",
+        "products", "payment_method", "paymentMethod", "category", NULL};
+    struct cdp_json_member members[MAX_MEMBERS];
+    int n = cdp_jsonscan_members(text, len, members, MAX_MEMBERS);
+    if (n < 0 || n > MAX_MEMBERS)
+        return json_loadb(text, len, JSON_DECODE_ANY, NULL);
+    bool has_message = false;
+    for (int i = 0; i < n; i++) {
+        if (members[i].key_escaped)
+            return json_loadb(text, len, JSON_DECODE_ANY, NULL);
+        if (cdp_jsonscan_key_is(&members[i], "messageId"))
+            has_message = true;
+    }
+    if (!has_message)
+        return json_loadb(text, len, JSON_DECODE_ANY, NULL);
+
+    json_t *root = json_object();
+    bool ok = take_members(root, text, len, top);
+    for (int i = 0; ok && i < n; i++) {
+        const struct cdp_json_member *m = &members[i];
+        bool context = cdp_jsonscan_key_is(m, "context");
+        if (!context && !cdp_jsonscan_key_is(m, "properties"))
+            continue;
+        if (m->value[0] != '{') {
+            /* Not an object: keep it whole, validation will say so. */
+            json_t *v = json_loadb(m->value, m->value_len, JSON_DECODE_ANY, NULL);
+            ok = v != NULL;
+            json_object_set_new(root, context ? "context" : "properties", v);
+            continue;
+        }
+        json_t *sub = json_object();
+        ok = take_members(sub, m->value, m->value_len, context ? context_keys : property_keys);
+        json_object_set_new(root, context ? "context" : "properties", sub);
+    }
+    if (!ok) {
+        json_decref(root);
+        return json_loadb(text, len, JSON_DECODE_ANY, NULL);
+    }
+    return root;
+}
 
 const char *
 cdp_event_type_name(enum cdp_event_type type)

@@ -73,6 +73,16 @@ enum cdp_event_status cdp_event_read(struct cdp_event *ev, json_t *root,
                                      const struct cdp_event_options *options, int64_t now,
                                      struct cdp_buf *warnings, char *reason, size_t reasonsize);
 
+/*
+ * Parses one event line that passed cdp_jsonscan_check() into a JSON tree
+ * holding only the members ingest reads (type, ids, times, traits,
+ * context.traits, context.externalIds and the properties that feed computed
+ * traits).  Falls back to the whole tree when the event has no messageId
+ * (its id is then a hash of all its content) or a key uses escapes.
+ * Returns a new reference, or NULL when jansson fails (out of memory).
+ */
+json_t *cdp_event_parse(const char *text, size_t len);
+
 /* The name of a type ("identify", ...). */
 const char *cdp_event_type_name(enum cdp_event_type type);
 
