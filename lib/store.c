@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/random.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 
 #define INITIAL_MAP_SIZE ((size_t)256 << 20)
@@ -191,9 +192,28 @@ cdp_store_reserve(struct cdp_store *store)
 void
 cdp_store_release_pages(struct cdp_store *store)
 {
-    MDB_envinfo info;
-    if (mdb_env_info(store->env, &info) == 0 && info.me_mapaddr != NULL)
-        madvise(info.me_mapaddr, info.me_mapsize, MADV_DONTNEED);
+    /*
+     * LMDB does not tell where it mapped the file (me_mapaddr is only set for
+     * fixed maps), so find the mapping of data.mdb by device and inode.
+     */
+    int fd;
+    struct stat st;
+    char line[512];
+    if (mdb_env_get_fd(store->env, &fd) != 0 || fstat(fd, &st) != 0)
+        return;
+    FILE *maps = fopen("/proc/self/maps", "r");
+    if (maps == NULL)
+        return;
+    while (fgets(line, sizeof line, maps) != NULL) {
+        unsigned long lo, hi, offset, inode;
+        unsigned int major, minor;
+        char perms[8];
+        if (sscanf(line, "%lx-%lx %7s %lx %x:%x %lu", &lo, &hi, perms, &offset, &major, &minor,
+                   &inode) == 7 &&
+            inode == (unsigned long)st.st_ino && makedev(major, minor) == st.st_dev)
+            madvise((void *)lo, hi - lo, MADV_DONTNEED);
+    }
+    fclose(maps);
 }
 
 int
