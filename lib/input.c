@@ -116,6 +116,13 @@ cdp_lines_next(struct cdp_lines *r, const char **line, size_t *len, bool *too_lo
                 *len = r->end - r->start;
                 r->start = r->end;
                 r->lineno++;
+                if (*len > r->max_line) {
+                    size_t keep = *len < sizeof r->excerpt ? *len : sizeof r->excerpt;
+                    memcpy(r->excerpt, *line, keep);
+                    *line = r->excerpt;
+                    *len = keep;
+                    *too_long = true;
+                }
                 return true;
             }
             return false;

@@ -111,7 +111,9 @@ cdp_profile_decode(struct cdp_profile *p, const struct cdp_id *id, const void *d
     json_decref(p->tallies);
     p->tallies = NULL;
     cdp_buf_append(&p->tallies_text, section, n);
-    return cursor == end;
+    if (cursor != end)
+        goto damaged;
+    return true;
 
 damaged:
     cdp_profile_free(p);
