@@ -767,6 +767,27 @@ add_previous_id(struct cdp_ingest *ing, struct cdp_event *ev)
     return 0;
 }
 
+/* A new, empty profile named by the event's identifier number which. */
+static int
+new_profile(struct cdp_ingest *ing, const struct cdp_event *ev, int which, struct cdp_profile *p)
+{
+    struct cdp_id id = cdp_hash_string(ev->identifiers[which]);
+    bool found;
+    int rc = load_profile(ing, &id, p, &found);
+    if (rc != 0)
+        return rc;
+    if (found) {
+        /* The id is taken by a profile that no longer holds this identifier. */
+        cdp_profile_free(p);
+        cdp_buf_reset(&ing->scratch);
+        cdp_buf_printf(&ing->scratch, "%s\n%s", ev->identifiers[which], ev->message_id);
+        id = cdp_hash_bytes(ing->scratch.data, ing->scratch.len);
+        cdp_profile_init(p, &id);
+    }
+    ing->stats.profiles_created++;
+    return 0;
+}
+
 int
 cdp_ingest_event(struct cdp_ingest *ing, json_t *root, const char *raw, size_t rawlen,
                  enum cdp_ingest_result *result, char *reason, size_t reasonsize)
@@ -839,20 +860,9 @@ cdp_ingest_event(struct cdp_ingest *ing, json_t *root, const char *raw, size_t r
     rc = 0;
     int strongest = cdp_event_strongest(&ev);
     if (nprofiles == 0) {
-        struct cdp_id id = cdp_hash_string(ev.identifiers[strongest]);
-        bool found;
-        if ((rc = load_profile(ing, &id, &profiles[0], &found)) != 0)
+        if ((rc = new_profile(ing, &ev, strongest, &profiles[0])) != 0)
             goto out;
         nprofiles = 1;
-        if (found) {
-            /* The id is taken by a profile that no longer holds this identifier. */
-            cdp_profile_free(&profiles[0]);
-            cdp_buf_reset(&ing->scratch);
-            cdp_buf_printf(&ing->scratch, "%s\n%s", ev.identifiers[strongest], ev.message_id);
-            id = cdp_hash_bytes(ing->scratch.data, ing->scratch.len);
-            cdp_profile_init(&profiles[0], &id);
-        }
-        ing->stats.profiles_created++;
         target = 0;
     } else if (nprofiles == 1) {
         target = 0;
@@ -893,11 +903,71 @@ cdp_ingest_event(struct cdp_ingest *ing, json_t *root, const char *raw, size_t r
             ing->stats.warnings++;
         }
     }
+    /*
+     * The event's strongest identifier is new, and the profile its other
+     * identifiers lead to cannot take it (a second userId): the event starts
+     * a profile of its own instead of landing with somebody else's.
+     */
+    if (!mapped[strongest] && nprofiles < MAX_PROFILES &&
+        !cdp_profile_has_identifier(&profiles[target], ev.identifiers[strongest])) {
+        char kind[64];
+        kind_of(ev.identifiers[strongest], kind, sizeof kind);
+        int limit = limit_of(&ing->options->limits, ev.identifiers[strongest]);
+        if (cdp_profile_count_kind(&profiles[target], kind) >= (size_t)limit) {
+            char why[160];
+            snprintf(why, sizeof why, "%s would be a second %s identifier of profile",
+                     ev.identifiers[strongest], kind);
+            json_t *entry = json_object(), *list = json_array();
+            json_object_set_new(entry, "action", json_string("refused"));
+            json_object_set_new(entry, "reason", json_string(why));
+            json_array_append_new(list, id_json(&profiles[target].id));
+            json_object_set_new(entry, "profiles", list);
+            if ((rc = new_profile(ing, &ev, strongest, &profiles[nprofiles])) != 0)
+                goto out;
+            target = nprofiles++;
+            json_object_set_new(entry, "target", id_json(&profiles[target].id));
+            if ((rc = mergelog_append(ing, entry, &ev)) != 0)
+                goto out;
+            ing->stats.merges_refused++;
+            ing->stats.warnings++;
+            cdp_buf_printf(&ing->warnings, "merge refused: %s\n", why);
+        }
+    }
     struct cdp_profile *p = &profiles[target];
 
-    /* The event is the profile's earliest: the profile takes the id it names. */
+    /* New identifiers join the profile, within the limits. */
+    for (int i = 0; i < ev.identifiers_count; i++) {
+        if (mapped[i] || cdp_profile_has_identifier(p, ev.identifiers[i]))
+            continue;
+        char kind[64];
+        kind_of(ev.identifiers[i], kind, sizeof kind);
+        int limit = limit_of(&ing->options->limits, ev.identifiers[i]);
+        if (cdp_profile_count_kind(p, kind) >= (size_t)limit) {
+            cdp_buf_printf(&ing->warnings, "identifier %s not attached: the profile holds %d %s "
+                                           "identifiers already (limit)\n",
+                           ev.identifiers[i], limit, kind);
+            ing->stats.warnings++;
+            continue;
+        }
+        cdp_profile_add_identifier(p, ev.identifiers[i]);
+        if ((rc = put_identifier(ing, ev.identifiers[i], &p->id)) != 0)
+            goto out;
+    }
+
+    /*
+     * The event is the profile's earliest: the profile takes the id it names.
+     * (After the identifiers are attached, so the name is one the profile holds.)
+     */
     if (cdp_profile_before_anchor(p, ev.time, ev.message.bytes)) {
-        struct cdp_id id = cdp_hash_string(ev.identifiers[strongest]);
+        /* The strongest of the event's identifiers that the profile holds names it. */
+        int named = -1;
+        for (int i = 0; i < ev.identifiers_count; i++)
+            if (cdp_profile_has_identifier(p, ev.identifiers[i]) &&
+                (named < 0 || ev.strength[i] > ev.strength[named] ||
+                 (ev.strength[i] == ev.strength[named] &&
+                  strcmp(ev.identifiers[i], ev.identifiers[named]) < 0)))
+                named = i;
+        struct cdp_id id = cdp_hash_string(ev.identifiers[named < 0 ? strongest : named]);
         p->head.anchor_time = ev.time;
         memcpy(p->head.anchor_message, ev.message.bytes, 16);
         if (p->head.events_count > 0 && cdp_hash_compare(&id, &p->id) != 0) {
@@ -918,25 +988,6 @@ cdp_ingest_event(struct cdp_ingest *ing, json_t *root, const char *raw, size_t r
             }
             rc = 0;
         }
-    }
-
-    /* New identifiers join the profile, within the limits. */
-    for (int i = 0; i < ev.identifiers_count; i++) {
-        if (mapped[i] || cdp_profile_has_identifier(p, ev.identifiers[i]))
-            continue;
-        char kind[64];
-        kind_of(ev.identifiers[i], kind, sizeof kind);
-        int limit = limit_of(&ing->options->limits, ev.identifiers[i]);
-        if (cdp_profile_count_kind(p, kind) >= (size_t)limit) {
-            cdp_buf_printf(&ing->warnings, "identifier %s not attached: the profile holds %d %s "
-                                           "identifiers already (limit)\n",
-                           ev.identifiers[i], limit, kind);
-            ing->stats.warnings++;
-            continue;
-        }
-        cdp_profile_add_identifier(p, ev.identifiers[i]);
-        if ((rc = put_identifier(ing, ev.identifiers[i], &p->id)) != 0)
-            goto out;
     }
 
     /* Traits and computed traits. */

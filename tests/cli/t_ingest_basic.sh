@@ -78,4 +78,26 @@ check "missing store: not created" test ! -e "$T/nowhere"
 
 # The store file is private.
 check_eq "store mode 0600" "$(stat -c %a "$T/db/data.mdb")" 600
+# Two userIds sharing an e-mail: the merge is refused, and in either order
+# each user's events stay with that user (the e-mail goes to the first).
+cat >"$T/shared.ndjson" <<'X'
+{"type":"identify","userId":"u1","traits":{"email":"e@example.com"},"timestamp":"2025-01-02T00:00:00Z","messageId":"E1"}
+{"type":"identify","userId":"u2","traits":{"email":"e@example.com"},"timestamp":"2025-01-01T00:00:00Z","messageId":"E2"}
+{"type":"page","userId":"u2","timestamp":"2025-01-03T00:00:00Z","messageId":"E3"}
+X
+printf '%s\n' '{"type":"identify","userId":"u1","messageId":"solo"}' |
+    CDP_DB=$T/db5 "$CDP_BIN/cdp-ingest" -q
+u1_alone=$(CDP_DB=$T/db5 "$CDP_BIN/cdp-export" --lookup user:u1 | jq -r .id)
+for order in cat tac; do
+    rm -rf "$T/db4"
+    $order "$T/shared.ndjson" | CDP_DB=$T/db4 "$CDP_BIN/cdp-ingest" 2>"$T/shared.err"
+    check "refusal counted ($order)" grep -q '(1 refused)' "$T/shared.err"
+    check_eq "u1 keeps its event ($order)" \
+        "$(CDP_DB=$T/db4 "$CDP_BIN/cdp-export" --lookup user:u1 | jq -c .computed.events_count)" 1
+    check_eq "u1's profile is named by u1 ($order)" \
+        "$(CDP_DB=$T/db4 "$CDP_BIN/cdp-export" --lookup user:u1 | jq -r .id)" "$u1_alone"
+    check_eq "u2 keeps its two events ($order)" \
+        "$(CDP_DB=$T/db4 "$CDP_BIN/cdp-export" --lookup user:u2 | jq -c .computed.events_count)" 2
+done
+
 finish
