@@ -13,6 +13,7 @@
 #include "ingest.h"
 #include "input.h"
 #include "jsonscan.h"
+#include "normalize.h"
 #include "store.h"
 #include "timeparse.h"
 
@@ -162,12 +163,17 @@ parse_line(struct run *run, const struct item *it, char *reason, size_t size)
         snprintf(reason, size, "line longer than %zu bytes", run->max_line);
         return NULL;
     }
-    if (!cdp_input_precheck(it->raw, it->rawlen, run->max_depth, &why, &column)) {
+    /* The full pre-check runs only to explain a line that is not UTF-8. */
+    if (!cdp_normalize_utf8_valid(it->raw, it->rawlen) &&
+        !cdp_input_precheck(it->raw, it->rawlen, run->max_depth, &why, &column)) {
         snprintf(reason, size, "%s at column %zu", why, column);
         return NULL;
     }
     if (!cdp_jsonscan_check(it->raw, it->rawlen, run->max_depth, &column, &why)) {
-        snprintf(reason, size, "invalid JSON at column %zu: %s", column, why);
+        if (strcmp(why, "nesting too deep") == 0)
+            snprintf(reason, size, "%s at column %zu", why, column);
+        else
+            snprintf(reason, size, "invalid JSON at column %zu: %s", column, why);
         return NULL;
     }
     json_t *root = cdp_event_parse(it->raw, it->rawlen);

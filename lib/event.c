@@ -31,12 +31,8 @@ key_in(const struct cdp_json_member *m, const char *const *names)
  * are too many members to scan (the caller then parses everything).
  */
 static bool
-take_members(json_t *dst, const char *text, size_t len, const char *const *names)
+take_scanned(json_t *dst, const struct cdp_json_member *members, int n, const char *const *names)
 {
-    struct cdp_json_member members[MAX_MEMBERS];
-    int n = cdp_jsonscan_members(text, len, members, MAX_MEMBERS);
-    if (n < 0 || n > MAX_MEMBERS)
-        return false;
     for (int i = 0; i < n; i++) {
         if (members[i].key_escaped)
             return false;
@@ -55,6 +51,16 @@ take_members(json_t *dst, const char *text, size_t len, const char *const *names
         json_object_set_new(dst, key, v);
     }
     return true;
+}
+
+static bool
+take_members(json_t *dst, const char *text, size_t len, const char *const *names)
+{
+    struct cdp_json_member members[MAX_MEMBERS];
+    int n = cdp_jsonscan_members(text, len, members, MAX_MEMBERS);
+    if (n < 0 || n > MAX_MEMBERS)
+        return false;
+    return take_scanned(dst, members, n, names);
 }
 
 json_t *
@@ -83,7 +89,7 @@ cdp_event_parse(const char *text, size_t len)
         return json_loadb(text, len, JSON_DECODE_ANY, NULL);
 
     json_t *root = json_object();
-    bool ok = take_members(root, text, len, top);
+    bool ok = take_scanned(root, members, n, top);
     for (int i = 0; ok && i < n; i++) {
         const struct cdp_json_member *m = &members[i];
         bool context = cdp_jsonscan_key_is(m, "context");

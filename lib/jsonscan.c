@@ -233,6 +233,25 @@ cdp_jsonscan_check(const char *text, size_t len, int max_depth, size_t *column,
     return ok;
 }
 
+/* The end of a string (p at its opening quote) known to be valid. */
+static const char *
+skip_string(const char *p, const char *end)
+{
+    p++;
+    for (;;) {
+        const char *q = memchr(p, '"', (size_t)(end - p));
+        if (q == NULL)
+            return end;
+        /* The quote closes the string unless an odd run of backslashes escapes it. */
+        const char *b = q;
+        while (b > p && b[-1] == '\\')
+            b--;
+        if ((q - b) % 2 == 0)
+            return q + 1;
+        p = q + 1;
+    }
+}
+
 /* The end of a value known to be valid. */
 static const char *
 skip_valid(const char *p, const char *end)
@@ -246,11 +265,7 @@ skip_valid(const char *p, const char *end)
             return end;
         char c = *p;
         if (c == '"') {
-            p++;
-            while (p < end && *p != '"')
-                p += *p == '\\' ? 2 : 1;
-            p++;
-            /* a key inside a container: its value follows */
+            p = skip_string(p, end);
         } else if (c == '{' || c == '[') {
             depth++;
             p++;
@@ -282,17 +297,10 @@ cdp_jsonscan_members(const char *text, size_t len, struct cdp_json_member *out, 
         if (p >= end || *p == '}')
             return n;
         /* key */
-        const char *key = ++p;
-        bool escaped = false;
-        while (p < end && *p != '"') {
-            if (*p == '\\') {
-                escaped = true;
-                p++;
-            }
-            p++;
-        }
-        size_t key_len = (size_t)(p - key);
-        p++;
+        const char *key = p + 1;
+        p = skip_string(p, end);
+        size_t key_len = (size_t)(p - 1 - key);
+        bool escaped = memchr(key, '\\', key_len) != NULL;
         while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == ':'))
             p++;
         const char *value = p;
@@ -311,5 +319,6 @@ cdp_jsonscan_members(const char *text, size_t len, struct cdp_json_member *out, 
 bool
 cdp_jsonscan_key_is(const struct cdp_json_member *m, const char *name)
 {
-    return !m->key_escaped && strlen(name) == m->key_len && memcmp(m->key, name, m->key_len) == 0;
+    return !m->key_escaped && m->key_len > 0 && name[0] == m->key[0] &&
+           strncmp(name, m->key, m->key_len) == 0 && name[m->key_len] == '\0';
 }
