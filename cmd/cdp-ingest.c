@@ -39,6 +39,7 @@ enum {
     OPT_COUNT,
     OPT_LIMIT,
     OPT_BATCH,
+    OPT_MEMORY,
 };
 
 static void
@@ -65,7 +66,9 @@ usage(FILE *out)
             "      --max-depth N       deepest JSON nesting accepted (default: 64)\n"
             "      --count NAME=CTR    track event NAME feeds computed counter CTR\n"
             "      --limit KIND=N      at most N identifiers of KIND per profile\n"
-            "      --batch N           events per transaction (default: 5000)\n"
+            "      --batch N           events per transaction at most (default: 20000)\n"
+            "      --memory MB         commit early when memory passes MB (default: 160;\n"
+            "                          0: no limit)\n"
             "\n%s",
             cdp_cli_common_help);
 }
@@ -105,6 +108,7 @@ struct run {
     size_t nids;
     int status;
     bool progress;
+    size_t memory_budget; /* --memory, in bytes; 0: no limit */
 };
 
 static void
@@ -190,23 +194,47 @@ parse_line(struct run *run, const struct item *it, char *reason, size_t size)
     return root;
 }
 
+/* Resident memory in bytes, from /proc/self/statm (0 when unknown). */
+static size_t
+resident_bytes(void)
+{
+    unsigned long size, resident;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f == NULL)
+        return 0;
+    int n = fscanf(f, "%lu %lu", &size, &resident);
+    fclose(f);
+    return n == 2 ? resident * (size_t)sysconf(_SC_PAGESIZE) : 0;
+}
+
+/*
+ * Applies items [first, nitems) in one write transaction, stopping early
+ * (at *next) when the process's memory passes the budget: LMDB keeps a copy
+ * of every page a transaction changes, and on a large store a batch of
+ * random updates changes many.  Committing early bounds memory whatever the
+ * store's size; the result does not depend on where batches end.
+ */
 static int
-process_items(struct run *run)
+process_items(struct run *run, size_t first, size_t *next)
 {
     char reason[256];
     int rc = cdp_ingest_begin(&run->ing);
     if (rc != 0)
         return rc;
-    for (size_t i = 0; i < run->nitems; i++) {
+    size_t i;
+    for (i = first; i < run->nitems; i++) {
         struct item *it = &run->items[i];
         /*
          * Random lookups touch pages all over the map; dropping them from the
-         * resident set now and then bounds memory by what a thousand events
-         * touch, not the batch.  The map is a shared file mapping: the pages
-         * stay in the page cache and read back the same.
+         * resident set now and then bounds memory by what a few hundred
+         * events touch, not the batch.  The map is a shared file mapping: the
+         * pages stay in the page cache and read back the same.
          */
-        if (i % 1000 == 999)
+        if ((i - first) % 256 == 255) {
             cdp_store_release_pages(&run->store);
+            if (run->memory_budget && resident_bytes() > run->memory_budget)
+                break;
+        }
         json_t *root = it->raw ? parse_line(run, it, reason, sizeof reason) : it->root;
         if (root == NULL) {
             run->ing.stats.read++;
@@ -244,34 +272,16 @@ process_items(struct run *run)
         if (it->raw)
             json_decref(root);
     }
+    *next = i;
     return cdp_ingest_commit(&run->ing);
 }
 
 /* Applies the buffered items: one transaction, again after growing the map if full. */
+/* Reports what a committed transaction left: diagnostics, rejects, progress. */
 static void
-flush_batch(struct run *run)
+report_committed(struct run *run)
 {
-    if (run->nitems == 0)
-        return;
-    int rc = cdp_store_reserve(&run->store);
-    for (;;) {
-        cdp_buf_reset(&run->diag);
-        cdp_buf_reset(&run->rejects);
-        if (rc == 0)
-            rc = process_items(run);
-        if (rc != MDB_MAP_FULL)
-            break;
-        if ((rc = cdp_store_grow(&run->store)) != 0)
-            break;
-    }
-    if (rc != 0) {
-        cdp_cli_die(CDP_EXIT_FAILURE,
-                    "store '%s': %s (the %zu events of this batch were not stored; "
-                    "running the same import again is safe)",
-                    run->common.db, cdp_store_strerror(rc), run->nitems);
-    }
     cdp_ingest_stats_add(&run->totals, &run->ing.stats);
-    cdp_store_release_pages(&run->store);
     if (run->diag.len)
         fputs(run->diag.data, stderr);
     if (run->rejects.len && run->rejects_file) {
@@ -282,6 +292,37 @@ flush_batch(struct run *run)
         fprintf(stderr, "\r%s: %llu read, %llu landed, %llu profiles", cdp_cli_progname(),
                 (unsigned long long)run->totals.read, (unsigned long long)run->totals.landed,
                 (unsigned long long)run->totals.profiles_created);
+}
+
+/* Applies the buffered items: one transaction or more, each again after growing a full map. */
+static void
+flush_batch(struct run *run)
+{
+    size_t first = 0;
+    while (first < run->nitems) {
+        size_t next = first;
+        int rc = cdp_store_reserve(&run->store);
+        for (;;) {
+            cdp_buf_reset(&run->diag);
+            cdp_buf_reset(&run->rejects);
+            if (rc == 0)
+                rc = process_items(run, first, &next);
+            if (rc != MDB_MAP_FULL)
+                break;
+            if ((rc = cdp_store_grow(&run->store)) != 0)
+                break;
+        }
+        if (rc != 0) {
+            cdp_cli_die(CDP_EXIT_FAILURE,
+                        "store '%s': %s (the %zu events from %s:%llu on were not stored; "
+                        "running the same import again is safe)",
+                        run->common.db, cdp_store_strerror(rc), run->nitems - first,
+                        run->items[first].file, (unsigned long long)run->items[first].line);
+        }
+        cdp_store_release_pages(&run->store);
+        report_committed(run);
+        first = next;
+    }
     free_items(run);
 }
 
@@ -462,6 +503,7 @@ main(int argc, char **argv)
         {"count", required_argument, NULL, OPT_COUNT},
         {"limit", required_argument, NULL, OPT_LIMIT},
         {"batch", required_argument, NULL, OPT_BATCH},
+        {"memory", required_argument, NULL, OPT_MEMORY},
         {NULL, 0, NULL, 0},
     };
     static struct run run;
@@ -476,7 +518,8 @@ main(int argc, char **argv)
     run.options.counters = counters;
     run.max_line = CDP_INPUT_DEFAULT_MAX_LINE;
     run.max_depth = CDP_INPUT_DEFAULT_MAX_DEPTH;
-    run.batch_size = 5000;
+    run.batch_size = 20000;
+    run.memory_budget = (size_t)160 << 20;
     run.csv.delimiter = ',';
 
     while ((opt = getopt_long(argc, argv, CDP_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
@@ -541,6 +584,9 @@ main(int argc, char **argv)
             break;
         case OPT_BATCH:
             run.batch_size = parse_size(optarg, "--batch", 1, 1000000);
+            break;
+        case OPT_MEMORY:
+            run.memory_budget = parse_size(optarg, "--memory", 0, 1 << 20) << 20;
             break;
         default:
             cdp_cli_unknown_option(argv);

@@ -189,31 +189,52 @@ cdp_store_reserve(struct cdp_store *store)
     return 0;
 }
 
+/* Finds where data.mdb is mapped, by device and inode in /proc/self/maps. */
+static bool
+find_mapping(struct cdp_store *store, unsigned long *lo, unsigned long *hi)
+{
+    int fd;
+    struct stat st;
+    char line[512];
+    bool found = false;
+    if (mdb_env_get_fd(store->env, &fd) != 0 || fstat(fd, &st) != 0)
+        return false;
+    FILE *maps = fopen("/proc/self/maps", "r");
+    if (maps == NULL)
+        return false;
+    while (!found && fgets(line, sizeof line, maps) != NULL) {
+        unsigned long a, b, offset, inode;
+        unsigned int major, minor;
+        char perms[8];
+        if (sscanf(line, "%lx-%lx %7s %lx %x:%x %lu", &a, &b, perms, &offset, &major, &minor,
+                   &inode) == 7 &&
+            inode == (unsigned long)st.st_ino && makedev(major, minor) == st.st_dev) {
+            *lo = a;
+            *hi = b;
+            found = true;
+        }
+    }
+    fclose(maps);
+    return found;
+}
+
 void
 cdp_store_release_pages(struct cdp_store *store)
 {
     /*
      * LMDB does not tell where it mapped the file (me_mapaddr is only set for
-     * fixed maps), so find the mapping of data.mdb by device and inode.
+     * fixed maps), so the mapping is looked up once per map size.
      */
-    int fd;
-    struct stat st;
-    char line[512];
-    if (mdb_env_get_fd(store->env, &fd) != 0 || fstat(fd, &st) != 0)
+    MDB_envinfo info;
+    if (mdb_env_info(store->env, &info) != 0)
         return;
-    FILE *maps = fopen("/proc/self/maps", "r");
-    if (maps == NULL)
-        return;
-    while (fgets(line, sizeof line, maps) != NULL) {
-        unsigned long lo, hi, offset, inode;
-        unsigned int major, minor;
-        char perms[8];
-        if (sscanf(line, "%lx-%lx %7s %lx %x:%x %lu", &lo, &hi, perms, &offset, &major, &minor,
-                   &inode) == 7 &&
-            inode == (unsigned long)st.st_ino && makedev(major, minor) == st.st_dev)
-            madvise((void *)lo, hi - lo, MADV_DONTNEED);
+    if (info.me_mapsize != store->mapped_size) {
+        store->mapped_size = 0;
+        if (!find_mapping(store, &store->mapped_lo, &store->mapped_hi))
+            return;
+        store->mapped_size = info.me_mapsize;
     }
-    fclose(maps);
+    madvise((void *)store->mapped_lo, store->mapped_hi - store->mapped_lo, MADV_DONTNEED);
 }
 
 int

@@ -21,7 +21,7 @@ enum cdp_db {
     CDP_DB_PROFILES,    /* profile id (16) -> profile record (profile.h) */
     CDP_DB_IDENTIFIERS, /* "kind:value" -> profile id (16) */
     CDP_DB_EVENTS,      /* profile id (16) . time (8) . message hash (16) -> event record */
-    CDP_DB_MESSAGES,    /* message hash (16) -> profile id (16) . time (8) */
+    CDP_DB_MESSAGES,    /* time (8) . message hash (16) -> profile id (16) . time (8) */
     CDP_DB_ORDERS,      /* hash of "order:ID" or "refund:ID" (16) -> order record */
     CDP_DB_CONSENT,     /* profile id (16) . purpose . time (8) . seq -> consent record */
     CDP_DB_SUPPRESSION, /* keyed hash of an erased identifier (32) -> erasure time (8) */
@@ -37,6 +37,8 @@ struct cdp_store {
     MDB_dbi dbi[CDP_DB_COUNT];
     bool readonly;
     char path[4096];
+    size_t mapped_size; /* the map size when mapped_lo/hi were found, or 0 */
+    unsigned long mapped_lo, mapped_hi;
 };
 
 /* Open modes. */
