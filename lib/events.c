@@ -15,13 +15,22 @@ cdp_events_key(unsigned char key[CDP_EVENT_KEY_SIZE], const struct cdp_id *profi
 }
 
 void
-cdp_events_encode(struct cdp_buf *out, int64_t time, int type, const char *name,
+cdp_events_message_key(unsigned char key[CDP_MESSAGE_KEY_SIZE], bool untimed, int64_t time,
+                       const struct cdp_id *message)
+{
+    cdp_store_put_time(key, untimed ? INT64_MIN : time);
+    memcpy(key + 8, message->bytes, 16);
+}
+
+void
+cdp_events_encode(struct cdp_buf *out, int64_t time, int type, int flags, const char *name,
                   const char *source, const char *message_id, const char *json, size_t json_len)
 {
     struct cdp_event_head head = {0};
     size_t name_len = strlen(name), source_len = strlen(source), message_len = strlen(message_id);
     head.time = time;
     head.type = (uint8_t)type;
+    head.flags = (uint8_t)flags;
     head.name_len = (uint16_t)(name_len > 65535 ? 65535 : name_len);
     head.source_len = (uint16_t)(source_len > 65535 ? 65535 : source_len);
     head.message_len = (uint16_t)(message_len > 65535 ? 65535 : message_len);
@@ -51,6 +60,7 @@ cdp_events_decode(const MDB_val *key, const MDB_val *value, struct cdp_stored_ev
     memcpy(ev->message.bytes, k + 24, 16);
     ev->time = head.time;
     ev->type = head.type;
+    ev->flags = head.flags;
     ev->name = p;
     ev->name_len = head.name_len;
     p += head.name_len;
@@ -115,9 +125,15 @@ cdp_events_move(struct cdp_store *store, MDB_txn *txn, const struct cdp_id *from
             break;
         if ((rc = mdb_put(txn, store->dbi[CDP_DB_EVENTS], &nk, &nv, 0)) != 0)
             break;
+        struct cdp_event_head head;
+        unsigned char msgkey[CDP_MESSAGE_KEY_SIZE];
+        struct cdp_id message;
+        memcpy(&head, copy.data, sizeof head);
+        memcpy(message.bytes, newkey + 24, 16);
+        cdp_events_message_key(msgkey, head.flags & CDP_EVENT_UNTIMED, head.time, &message);
         memcpy(msgval, to->bytes, 16);
         memcpy(msgval + 16, newkey + 16, 8);
-        MDB_val mk = {16, newkey + 24}, mv = {sizeof msgval, msgval};
+        MDB_val mk = {sizeof msgkey, msgkey}, mv = {sizeof msgval, msgval};
         if ((rc = mdb_put(txn, store->dbi[CDP_DB_MESSAGES], &mk, &mv, 0)) != 0)
             break;
         key.mv_size = 16;
@@ -142,7 +158,14 @@ cdp_events_delete_all(struct cdp_store *store, MDB_txn *txn, const struct cdp_id
     rc = mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE);
     while (rc == 0 && key.mv_size == CDP_EVENT_KEY_SIZE &&
            memcmp(key.mv_data, profile->bytes, 16) == 0) {
-        MDB_val mk = {16, (unsigned char *)key.mv_data + 24};
+        struct cdp_stored_event ev;
+        unsigned char msgkey[CDP_MESSAGE_KEY_SIZE];
+        if (!cdp_events_decode(&key, &value, &ev)) {
+            rc = MDB_CORRUPTED;
+            break;
+        }
+        cdp_events_message_key(msgkey, ev.flags & CDP_EVENT_UNTIMED, ev.time, &ev.message);
+        MDB_val mk = {sizeof msgkey, msgkey};
         int drc = mdb_del(txn, store->dbi[CDP_DB_MESSAGES], &mk, NULL);
         if (drc != 0 && drc != MDB_NOTFOUND) {
             rc = drc;

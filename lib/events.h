@@ -18,6 +18,10 @@
 #include <stdint.h>
 
 #define CDP_EVENT_KEY_SIZE 40
+#define CDP_MESSAGE_KEY_SIZE 24
+
+/* Event head flags. */
+#define CDP_EVENT_UNTIMED 1 /* no timestamp: the time is that of the import */
 
 struct cdp_event_head {
     int64_t time;
@@ -35,6 +39,7 @@ struct cdp_stored_event {
     struct cdp_id message;
     int64_t time;
     int type;
+    int flags;
     const char *name;
     size_t name_len;
     const char *source;
@@ -48,8 +53,17 @@ struct cdp_stored_event {
 void cdp_events_key(unsigned char key[CDP_EVENT_KEY_SIZE], const struct cdp_id *profile,
                     int64_t time, const struct cdp_id *message);
 
-/* Encodes an event value into out (reset first). */
-void cdp_events_encode(struct cdp_buf *out, int64_t time, int type, const char *name,
+/*
+ * The key of an event's record in the messages database: its time then its
+ * message hash, so that events arriving roughly in time order touch few
+ * pages.  An event without a timestamp files under the smallest time, so a
+ * re-import (which gives it another import time) still finds it.
+ */
+void cdp_events_message_key(unsigned char key[CDP_MESSAGE_KEY_SIZE], bool untimed, int64_t time,
+                            const struct cdp_id *message);
+
+/* Encodes an event value into out (reset first); flags are CDP_EVENT_*. */
+void cdp_events_encode(struct cdp_buf *out, int64_t time, int type, int flags, const char *name,
                        const char *source, const char *message_id, const char *json,
                        size_t json_len);
 

@@ -732,8 +732,9 @@ store_event(struct cdp_ingest *ing, const struct cdp_profile *p, const struct cd
         raw = dumped;
         rawlen = strlen(dumped);
     }
-    cdp_events_encode(&ing->record, ev->time, ev->type, ev->name, ing->options->source,
-                      ev->message_id, raw, rawlen);
+    cdp_events_encode(&ing->record, ev->time, ev->type,
+                      ev->time_from_import ? CDP_EVENT_UNTIMED : 0, ev->name,
+                      ing->options->source, ev->message_id, raw, rawlen);
     free(dumped);
     cdp_events_key(key, &p->id, ev->time, &ev->message);
     MDB_val k = {CDP_EVENT_KEY_SIZE, key}, v = {ing->record.len, ing->record.data};
@@ -743,7 +744,9 @@ store_event(struct cdp_ingest *ing, const struct cdp_profile *p, const struct cd
     unsigned char msg[24];
     memcpy(msg, p->id.bytes, 16);
     memcpy(msg + 16, key + 16, 8);
-    MDB_val mk = {16, (void *)ev->message.bytes}, mv = {sizeof msg, msg};
+    unsigned char msgkey[CDP_MESSAGE_KEY_SIZE];
+    cdp_events_message_key(msgkey, ev->time_from_import, ev->time, &ev->message);
+    MDB_val mk = {sizeof msgkey, msgkey}, mv = {sizeof msg, msg};
     return mdb_put(ing->txn, DBI(ing, CDP_DB_MESSAGES), &mk, &mv, 0);
 }
 
@@ -811,8 +814,10 @@ cdp_ingest_event(struct cdp_ingest *ing, json_t *root, const char *raw, size_t r
         return 0;
     }
 
-    key.mv_size = 16;
-    key.mv_data = ev.message.bytes;
+    unsigned char msgkey[CDP_MESSAGE_KEY_SIZE];
+    cdp_events_message_key(msgkey, ev.time_from_import, ev.time, &ev.message);
+    key.mv_size = sizeof msgkey;
+    key.mv_data = msgkey;
     rc = mdb_get(ing->txn, DBI(ing, CDP_DB_MESSAGES), &key, &value);
     if (rc == 0) {
         ing->stats.duplicates++;

@@ -225,15 +225,21 @@ test_new_profile_and_duplicates(void)
     cdp_profile_free(&p);
     CHECK_STR(events_of(&want), "m1");
 
-    /* The same messageId again, even with other content: a duplicate. */
+    /* The same messageId at the same time, even with other content: a duplicate. */
     CHECK_INT(feed("{\"type\":\"track\",\"event\":\"X\",\"userId\":\"u1\","
-                   "\"timestamp\":\"2025-01-02T10:00:00Z\",\"messageId\":\"m1\"}"),
+                   "\"timestamp\":\"2025-01-01T10:00:00Z\",\"messageId\":\"m1\"}"),
               CDP_INGEST_DUPLICATE);
     CHECK_INT(ing.stats.duplicates, 1);
     CHECK_INT(ing.stats.landed, 0);
     CHECK(load(&want, &p));
     CHECK_INT(p.head.events_count, 1);
     cdp_profile_free(&p);
+    /* An event without timestamp is found again although its import time differs. */
+    const char *untimed = "{\"type\":\"page\",\"userId\":\"u7\",\"messageId\":\"u7-1\"}";
+    CHECK_INT(feed(untimed), CDP_INGEST_LANDED);
+    ing.now += 3600 * 1000;
+    CHECK_INT(feed(untimed), CDP_INGEST_DUPLICATE);
+    ing.now -= 3600 * 1000;
 
     /* No messageId: the content names the event, so the same content is a duplicate. */
     const char *nomid = "{\"type\":\"page\",\"userId\":\"u1\",\"timestamp\":\"2025-01-03T10:00:00Z\"}";
@@ -503,14 +509,23 @@ test_rename(void)
 
     /* The message records point at the new profile. */
     MDB_txn *txn;
+    MDB_cursor *cursor;
+    MDB_val k, v;
     const char *mids[] = {"r1", "r2", "r3"};
+    int seen = 0;
     CHECK_INT(cdp_store_begin(&store, false, &txn), 0);
-    for (int i = 0; i < 3; i++) {
-        struct cdp_id m = cdp_hash_string(mids[i]);
-        MDB_val k = {16, m.bytes}, v;
-        CHECK_INT(mdb_get(txn, store.dbi[CDP_DB_MESSAGES], &k, &v), 0);
-        CHECK(v.mv_size == 24 && memcmp(v.mv_data, u9.bytes, 16) == 0);
+    CHECK_INT(mdb_cursor_open(txn, store.dbi[CDP_DB_MESSAGES], &cursor), 0);
+    while (mdb_cursor_get(cursor, &k, &v, MDB_NEXT) == 0) {
+        for (int i = 0; i < 3; i++) {
+            struct cdp_id m = cdp_hash_string(mids[i]);
+            if (k.mv_size == CDP_MESSAGE_KEY_SIZE && memcmp((char *)k.mv_data + 8, m.bytes, 16) == 0) {
+                seen++;
+                CHECK(v.mv_size == 24 && memcmp(v.mv_data, u9.bytes, 16) == 0);
+            }
+        }
     }
+    CHECK_INT(seen, 3);
+    mdb_cursor_close(cursor);
     mdb_txn_abort(txn);
 
     json_t *log = mergelog();
