@@ -444,7 +444,7 @@ cdp_csvin_new(const struct cdp_csvin_options *options, cdp_csvin_row_fn fn, void
         in->options.type = "identify";
     in->fn = fn;
     in->ctx = ctx;
-    if (csv_init(&in->parser, CSV_APPEND_NULL | CSV_EMPTY_IS_NULL | CSV_STRICT_FINI) != 0) {
+    if (csv_init(&in->parser, CSV_APPEND_NULL | CSV_EMPTY_IS_NULL) != 0) {
         snprintf(errbuf, errsize, "cannot start the CSV parser");
         free(in);
         return NULL;
@@ -502,13 +502,22 @@ cdp_csvin_finish(struct cdp_csvin *in, char *errbuf, size_t errsize)
 {
     (void)errbuf;
     (void)errsize;
-    if (csv_fini(&in->parser, field_cb, row_cb, in) != 0) {
-        /* The input ended inside a quoted field: the row is not trusted. */
+    /*
+     * libcsv reports an unterminated quote only in strict mode, which would
+     * also refuse stray quotes inside fields; look at its state instead.
+     * State 2 is "field begun": inside a quoted field, the input ended.
+     */
+    if (in->parser.quoted && in->parser.pstate == 2) {
         uint64_t row_line = in->row_line;
+        csv_free(&in->parser);
+        csv_init(&in->parser, CSV_APPEND_NULL | CSV_EMPTY_IS_NULL);
+        csv_set_delim(&in->parser, (unsigned char)in->options.delimiter);
         clear_fields(in);
-        if (!in->header_error[0] && in->have_header)
+        if (!in->header_error[0] && in->have_header && in->stop == 0)
             in->stop = in->fn(NULL, row_line, "unclosed quote at the end of the input", in->ctx);
+        return in->header_error[0] ? 0 : in->stop;
     }
+    csv_fini(&in->parser, field_cb, row_cb, in);
     if (in->header_error[0])
         return 0; /* reported by cdp_csvin_feed() already */
     return in->stop;

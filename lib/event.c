@@ -82,8 +82,10 @@ cdp_event_parse(const char *text, size_t len)
     for (int i = 0; i < n; i++) {
         if (members[i].key_escaped)
             return json_loadb(text, len, JSON_DECODE_ANY, NULL);
+        /* An empty or null messageId counts as none: the id then hashes everything. */
         if (cdp_jsonscan_key_is(&members[i], "messageId"))
-            has_message = true;
+            has_message = !(members[i].value_len == 2 && memcmp(members[i].value, "\"\"", 2) == 0) &&
+                          !(members[i].value_len == 4 && memcmp(members[i].value, "null", 4) == 0);
     }
     if (!has_message)
         return json_loadb(text, len, JSON_DECODE_ANY, NULL);

@@ -163,4 +163,13 @@ run cdp-ingest --db "$T/dbx" extra.csv
 check "extra field: exit 3" test "$status" -eq 3
 check "extra field: message with line number" err_line "cdp-ingest: extra.csv:3: 3 fields where the header has 2"
 check_eq "extra field: the other rows land" "$(profiles_in "$T/dbx")" 2
+# Input that ends inside a quoted field: that row is rejected, the rows before it land.
+printf 'email,Note\nok@example.com,fine\nbad@example.com,"never closed\nmore\n' >"$T/unclosed.csv"
+run cdp-ingest --db "$T/dbq" -f csv "$T/unclosed.csv"
+check "unclosed quote: exit 3" test "$status" -eq 3
+check "unclosed quote: reported at the row's first line" \
+    grep -q "unclosed.csv:3: unclosed quote at the end of the input" "$err"
+check_eq "unclosed quote: the good row landed" \
+    "$(CDP_DB=$T/dbq "$CDP_BIN/cdp-export" | jq -r '.identifiers[]')" "email:ok@example.com"
+
 finish
