@@ -3,6 +3,7 @@
  */
 #include "csvin.h"
 #include "buf.h"
+#include "normalize.h"
 
 #include <csv.h>
 #include <ctype.h>
@@ -294,9 +295,22 @@ child(json_t *parent, const char *name)
     return c;
 }
 
+/*
+ * The event of the current row, or NULL with the reason when a field is not
+ * UTF-8 (an export saved in Latin-1, say: convert it with iconv first).
+ */
 static json_t *
-build_event(struct cdp_csvin *in)
+build_event(struct cdp_csvin *in, char *reason, size_t size)
 {
+    for (size_t i = 0; i < in->nfields && i < in->ncolumns; i++) {
+        if (!cdp_normalize_utf8_valid(in->fields[i], strlen(in->fields[i]))) {
+            snprintf(reason, size,
+                     "column '%.60s' is not UTF-8 (convert the file, e.g. iconv -f latin1 "
+                     "-t utf-8)",
+                     in->columns[i].header);
+            return NULL;
+        }
+    }
     bool track = strcmp(in->options.type, "track") == 0;
     json_t *ev = json_object();
     json_object_set_new(ev, "type", json_string(track ? "track" : "identify"));
@@ -308,8 +322,6 @@ build_event(struct cdp_csvin *in)
         if (value[0] == '\0' || col->kind == T_SKIP)
             continue;
         json_t *v = json_string(value);
-        if (v == NULL)
-            v = json_stringn_nocheck(value, strlen(value));
         switch (col->kind) {
         case T_TOP:
             json_object_set_new(ev, col->name, v);
@@ -410,7 +422,9 @@ row_cb(int c, void *ctx)
                  in->ncolumns);
         in->stop = in->fn(NULL, in->row_line, reason, in->ctx);
     } else {
-        in->stop = in->fn(build_event(in), in->row_line, NULL, in->ctx);
+        char reason[160];
+        json_t *event = build_event(in, reason, sizeof reason);
+        in->stop = in->fn(event, in->row_line, event ? NULL : reason, in->ctx);
     }
     clear_fields(in);
 }

@@ -63,6 +63,20 @@ take_members(json_t *dst, const char *text, size_t len, const char *const *names
     return take_scanned(dst, members, n, names);
 }
 
+/* True for the JSON text of a non-empty string or an integer. */
+static bool
+usable_message_id(const char *v, size_t n)
+{
+    if (n >= 3 && v[0] == '"')
+        return true;
+    if (n == 0)
+        return false;
+    for (size_t i = v[0] == '-'; i < n; i++)
+        if (v[i] < '0' || v[i] > '9')
+            return false;
+    return n > (size_t)(v[0] == '-');
+}
+
 json_t *
 cdp_event_parse(const char *text, size_t len)
 {
@@ -82,10 +96,12 @@ cdp_event_parse(const char *text, size_t len)
     for (int i = 0; i < n; i++) {
         if (members[i].key_escaped)
             return json_loadb(text, len, JSON_DECODE_ANY, NULL);
-        /* An empty or null messageId counts as none: the id then hashes everything. */
+        /*
+         * Only a messageId that cdp_event_read() takes (a non-empty string or
+         * an integer) names the event; otherwise its id hashes everything.
+         */
         if (cdp_jsonscan_key_is(&members[i], "messageId"))
-            has_message = !(members[i].value_len == 2 && memcmp(members[i].value, "\"\"", 2) == 0) &&
-                          !(members[i].value_len == 4 && memcmp(members[i].value, "null", 4) == 0);
+            has_message = usable_message_id(members[i].value, members[i].value_len);
     }
     if (!has_message)
         return json_loadb(text, len, JSON_DECODE_ANY, NULL);

@@ -695,6 +695,14 @@ cdp_normalize_phone(const char *in, size_t len, const char *default_country, cha
     if (nsn_len == 0 || all_same_char(nsn, nsn_len)) {
         return fail(out, outsize);
     }
+    /*
+     * Where the trunk prefix is 0, no national number starts with 0 once it
+     * is removed: such a number would not read back to itself.
+     */
+    if (cty != NULL && !cty->keep_trunk && cty->trunk != NULL && strcmp(cty->trunk, "0") == 0 &&
+        nsn[0] == '0') {
+        return fail(out, outsize);
+    }
     if (cty != NULL && (nsn_len < cty->nsn_min || nsn_len > cty->nsn_max)) {
         return fail(out, outsize);
     }

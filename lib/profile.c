@@ -160,6 +160,8 @@ cdp_profile_encode(const struct cdp_profile *p, struct cdp_buf *out)
 bool
 cdp_profile_has_identifier(const struct cdp_profile *p, const char *identifier)
 {
+    if (p->identifiers.data == NULL)
+        return false;
     const char *s = p->identifiers.data, *end = s + p->identifiers.len;
     while (s < end) {
         int c = strcmp(s, identifier);
@@ -197,6 +199,8 @@ cdp_profile_add_identifier(struct cdp_profile *p, const char *identifier)
 size_t
 cdp_profile_count_kind(const struct cdp_profile *p, const char *kind)
 {
+    if (p->identifiers.data == NULL)
+        return 0;
     size_t count = 0, klen = strlen(kind);
     const char *s = p->identifiers.data, *end = s + p->identifiers.len;
     while (s < end) {
@@ -212,6 +216,8 @@ void
 cdp_profile_each_identifier(const struct cdp_profile *p,
                             void (*fn)(const char *identifier, void *ctx), void *ctx)
 {
+    if (p->identifiers.data == NULL)
+        return;
     const char *s = p->identifiers.data, *end = s + p->identifiers.len;
     while (s < end) {
         fn(s, ctx);

@@ -124,9 +124,14 @@ void
 cdp_time_to_civil(int64_t ms, int *year, int *month, int *day, int *hour, int *minute, int *second,
                   int *millis)
 {
-    int64_t days = floor_div(ms, MS_PER_DAY);
-    int64_t rem = ms - days * MS_PER_DAY;
+    /* Remainder first: days * MS_PER_DAY can overflow near the ends of int64. */
+    int64_t days = ms / MS_PER_DAY;
+    int64_t rem = ms % MS_PER_DAY;
     int64_t y;
+    if (rem < 0) {
+        rem += MS_PER_DAY;
+        days--;
+    }
 
     date_from_days(days, &y, month, day);
     *year = (int)y;
@@ -560,8 +565,35 @@ parse_iso(const char *s, const char *end, int64_t *ms)
  * including out-of-range fields and trailing garbage; *ms is only written on
  * success.
  */
+/* The times accepted from input: years 0001 to 9999, so that every one formats and subtracts. */
+#define TIME_MIN INT64_C(-62135596800000) /* 0001-01-01T00:00:00Z */
+#define TIME_MAX INT64_C(253402300799999) /* 9999-12-31T23:59:59.999Z */
+
+static bool parse_unchecked(const char *s, size_t len, int64_t *ms);
+static bool parse_format_unchecked(const char *s, size_t len, const char *format, int64_t *ms);
+
 bool
 cdp_time_parse(const char *s, size_t len, int64_t *ms)
+{
+    int64_t v;
+    if (ms == NULL || !parse_unchecked(s, len, &v) || v < TIME_MIN || v > TIME_MAX)
+        return false;
+    *ms = v;
+    return true;
+}
+
+bool
+cdp_time_parse_format(const char *s, size_t len, const char *format, int64_t *ms)
+{
+    int64_t v;
+    if (ms == NULL || !parse_format_unchecked(s, len, format, &v) || v < TIME_MIN || v > TIME_MAX)
+        return false;
+    *ms = v;
+    return true;
+}
+
+static bool
+parse_unchecked(const char *s, size_t len, int64_t *ms)
 {
     const char *end;
 
@@ -770,8 +802,8 @@ apply_format(struct cursor *c, const char *format, struct format_state *st, int 
  * default to 1970-01-01 00:00:00 UTC.  The whole input must be consumed and
  * the date must exist.  *ms is only written on success.
  */
-bool
-cdp_time_parse_format(const char *s, size_t len, const char *format, int64_t *ms)
+static bool
+parse_format_unchecked(const char *s, size_t len, const char *format, int64_t *ms)
 {
     struct format_state st = {{1970, 1, 1, 0, 0, 0, 0, 0}, false, -1};
     const char *end;
@@ -868,7 +900,7 @@ cdp_time_parse_duration(const char *s, size_t len, int64_t *ms)
             return false;
         }
 
-        if (whole > INT64_MAX / unit) {
+        if (whole > INT64_MAX / unit || whole * unit > INT64_MAX - unit) {
             return false;
         }
         int64_t part = whole * unit + frac_num * unit / frac_den;

@@ -17,6 +17,7 @@
  * "20251224T100005Z", ...) or an epoch number (seconds when its absolute
  * value is below 1e11, milliseconds otherwise).  A missing zone means UTC.
  */
+/* Accepted times lie in the years 0001 to 9999; anything else is rejected. */
 bool cdp_time_parse(const char *s, size_t len, int64_t *ms);
 
 /*
