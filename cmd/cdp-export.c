@@ -167,16 +167,22 @@ export_all(struct export *ex, MDB_txn *txn)
 }
 
 struct events_ctx {
+    struct cdp_store *store;
     json_t *list;
+    struct cdp_buf text;
 };
 
 static int
 collect_event(const struct cdp_stored_event *ev, void *ctx)
 {
     struct events_ctx *c = ctx;
-    json_t *v = json_loadb(ev->json, ev->json_len, 0, NULL);
+    size_t len;
+    const char *text = cdp_events_text(c->store, ev, &c->text, &len);
+    json_t *v = text ? json_loadb(text, len, 0, NULL) : NULL;
     if (v)
         json_array_append_new(c->list, v);
+    else
+        cdp_cli_warn("an event of this profile cannot be read (damaged record)");
     return 0;
 }
 
@@ -237,9 +243,10 @@ export_one(struct export *ex, MDB_txn *txn)
     json_t *obj = cdp_view_profile_json(&p);
     cdp_profile_free(&p);
     if (ex->events) {
-        struct events_ctx c = {json_array()};
+        struct events_ctx c = {&ex->store, json_array(), CDP_BUF_INIT};
         rc = cdp_events_each(&ex->store, txn, &id, collect_event, &c);
         json_object_set_new(obj, "events", c.list);
+        cdp_buf_free(&c.text);
     }
     size_t flags = JSON_ENCODE_ANY | JSON_REAL_PRECISION(15) | (isatty(STDOUT_FILENO) ? JSON_INDENT(2) : JSON_COMPACT);
     char *text = json_dumps(obj, flags);

@@ -8,6 +8,7 @@
  */
 #include "buf.h"
 #include "cli.h"
+#include "codec.h"
 #include "computed.h"
 #include "csvin.h"
 #include "ingest.h"
@@ -214,13 +215,48 @@ resident_bytes(void)
  * random updates changes many.  Committing early bounds memory whatever the
  * store's size; the result does not depend on where batches end.
  */
+/*
+ * The store has no event dictionary yet: train one on the lines of this
+ * batch and keep it in the metadata, inside the batch's transaction.  Too
+ * few lines (a small import) leave events uncompressed until a later batch.
+ * Returns 0 or an LMDB code; *made tells whether a dictionary was made.
+ */
+static int
+train_dictionary(struct run *run, size_t first, bool *made)
+{
+    struct cdp_buf samples = CDP_BUF_INIT, dict = CDP_BUF_INIT;
+    size_t *sizes = cdp_xmalloc(5000 * sizeof *sizes), count = 0;
+    int rc = 0;
+    *made = false;
+    for (size_t i = first; i < run->nitems && count < 5000; i++) {
+        if (run->items[i].raw != NULL && !run->items[i].too_long) {
+            cdp_buf_append(&samples, run->items[i].raw, run->items[i].rawlen);
+            sizes[count++] = run->items[i].rawlen;
+        }
+    }
+    if (cdp_codec_train(samples.data, sizes, count, &dict)) {
+        run->store.codec = cdp_codec_new(dict.data, dict.len);
+        if (run->store.codec != NULL) {
+            rc = cdp_store_meta_put(&run->store, run->ing.txn, "event_dict", dict.data, dict.len);
+            *made = true;
+        }
+    }
+    cdp_buf_free(&samples);
+    cdp_buf_free(&dict);
+    free(sizes);
+    return rc;
+}
+
 static int
 process_items(struct run *run, size_t first, size_t *next)
 {
     char reason[256];
+    bool made_dictionary = false;
     int rc = cdp_ingest_begin(&run->ing);
     if (rc != 0)
         return rc;
+    if (run->store.codec == NULL && (rc = train_dictionary(run, first, &made_dictionary)) != 0)
+        goto abort;
     size_t i;
     for (i = first; i < run->nitems; i++) {
         struct item *it = &run->items[i];
@@ -249,8 +285,7 @@ process_items(struct run *run, size_t first, size_t *next)
         if (rc != 0) {
             if (it->raw)
                 json_decref(root);
-            cdp_ingest_abort(&run->ing);
-            return rc;
+            goto abort;
         }
         if (run->ing.warnings.len > 0) {
             const char *w = run->ing.warnings.data;
@@ -273,7 +308,21 @@ process_items(struct run *run, size_t first, size_t *next)
             json_decref(root);
     }
     *next = i;
-    return cdp_ingest_commit(&run->ing);
+    rc = cdp_ingest_commit(&run->ing);
+    if (rc != 0 && made_dictionary) {
+        /* The dictionary was not committed: forget it, the batch runs again. */
+        cdp_codec_free(run->store.codec);
+        run->store.codec = NULL;
+    }
+    return rc;
+
+abort:
+    cdp_ingest_abort(&run->ing);
+    if (made_dictionary) {
+        cdp_codec_free(run->store.codec);
+        run->store.codec = NULL;
+    }
+    return rc;
 }
 
 /* Applies the buffered items: one transaction, again after growing the map if full. */

@@ -30,6 +30,25 @@ key_in(const struct cdp_json_member *m, const char *const *names)
  * each parsed on its own.  Returns false when a key has escapes or there
  * are too many members to scan (the caller then parses everything).
  */
+/*
+ * A string without escapes, true, false or null, built straight from its
+ * validated text (most members ingest reads are such); NULL for the rest,
+ * which jansson parses.
+ */
+static json_t *
+scalar_value(const char *v, size_t n)
+{
+    if (n >= 2 && v[0] == '"' && memchr(v + 1, '\\', n - 2) == NULL)
+        return json_stringn_nocheck(v + 1, n - 2);
+    if (n == 4 && memcmp(v, "true", 4) == 0)
+        return json_true();
+    if (n == 5 && memcmp(v, "false", 5) == 0)
+        return json_false();
+    if (n == 4 && memcmp(v, "null", 4) == 0)
+        return json_null();
+    return NULL;
+}
+
 static bool
 take_scanned(json_t *dst, const struct cdp_json_member *members, int n, const char *const *names)
 {
@@ -38,7 +57,9 @@ take_scanned(json_t *dst, const struct cdp_json_member *members, int n, const ch
             return false;
         if (!key_in(&members[i], names))
             continue;
-        json_t *v = json_loadb(members[i].value, members[i].value_len, JSON_DECODE_ANY, NULL);
+        json_t *v = scalar_value(members[i].value, members[i].value_len);
+        if (v == NULL)
+            v = json_loadb(members[i].value, members[i].value_len, JSON_DECODE_ANY, NULL);
         if (v == NULL)
             return false;
         char key[64];
@@ -156,6 +177,19 @@ cdp_json_path(json_t *root, const char *path)
     return root;
 }
 
+/* Writes "kind:value" into out; false when it does not fit. */
+static bool
+join_identifier(const char *kind, const char *value, char *out, size_t outsize)
+{
+    size_t k = strlen(kind), v = strlen(value);
+    if (k + 1 + v + 1 > outsize)
+        return false;
+    memcpy(out, kind, k);
+    out[k] = ':';
+    memcpy(out + k + 1, value, v + 1);
+    return true;
+}
+
 int
 cdp_identifier_strength(const char *identifier)
 {
@@ -174,13 +208,13 @@ bool
 cdp_event_add_identifier(struct cdp_event *ev, const char *kind, const char *value, int strength)
 {
     char text[CDP_IDENTIFIER_MAX];
-    int n = snprintf(text, sizeof text, "%s:%s", kind, value);
-    if (n < 0 || (size_t)n >= sizeof text || ev->identifiers_count >= CDP_EVENT_MAX_IDENTIFIERS)
+    if (ev->identifiers_count >= CDP_EVENT_MAX_IDENTIFIERS ||
+        !join_identifier(kind, value, text, sizeof text))
         return false;
     for (int i = 0; i < ev->identifiers_count; i++)
         if (strcmp(ev->identifiers[i], text) == 0)
             return false;
-    memcpy(ev->identifiers[ev->identifiers_count], text, (size_t)n + 1);
+    memcpy(ev->identifiers[ev->identifiers_count], text, strlen(text) + 1);
     ev->strength[ev->identifiers_count++] = strength;
     return true;
 }
@@ -225,8 +259,7 @@ cdp_identifier_normalize(const char *kind, const char *value, const char *countr
     }
     if (!ok)
         return false;
-    int n = snprintf(out, outsize, "%s:%s", kind, norm);
-    if (n < 0 || (size_t)n >= outsize) {
+    if (!join_identifier(kind, norm, out, outsize)) {
         *reason = "identifier too long";
         return false;
     }

@@ -23,8 +23,9 @@ cdp_events_message_key(unsigned char key[CDP_MESSAGE_KEY_SIZE], bool untimed, in
 }
 
 void
-cdp_events_encode(struct cdp_buf *out, int64_t time, int type, int flags, const char *name,
-                  const char *source, const char *message_id, const char *json, size_t json_len)
+cdp_events_encode(struct cdp_buf *out, struct cdp_codec *codec, int64_t time, int type, int flags,
+                  const char *name, const char *source, const char *message_id, const char *json,
+                  size_t json_len)
 {
     struct cdp_event_head head = {0};
     size_t name_len = strlen(name), source_len = strlen(source), message_len = strlen(message_id);
@@ -40,7 +41,29 @@ cdp_events_encode(struct cdp_buf *out, int64_t time, int type, int flags, const 
     cdp_buf_append(out, name, head.name_len);
     cdp_buf_append(out, source, head.source_len);
     cdp_buf_append(out, message_id, head.message_len);
+    size_t before = out->len;
+    if (codec != NULL && cdp_codec_compress(codec, json, json_len, out)) {
+        struct cdp_event_head *h = (struct cdp_event_head *)out->data;
+        h->flags |= CDP_EVENT_PACKED;
+        h->json_len = (uint32_t)(out->len - before);
+        return;
+    }
+    cdp_buf_truncate(out, before);
     cdp_buf_append(out, json, json_len);
+}
+
+const char *
+cdp_events_text(struct cdp_store *store, const struct cdp_stored_event *ev, struct cdp_buf *buf,
+                size_t *len)
+{
+    if (!(ev->flags & CDP_EVENT_PACKED)) {
+        *len = ev->json_len;
+        return ev->json;
+    }
+    if (store->codec == NULL || !cdp_codec_decompress(store->codec, ev->json, ev->json_len, buf))
+        return NULL;
+    *len = buf->len;
+    return buf->data;
 }
 
 bool

@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "hash.h"
 #include "store.h"
+#include "codec.h"
 
 #include <stdint.h>
 
@@ -22,6 +23,7 @@
 
 /* Event head flags. */
 #define CDP_EVENT_UNTIMED 1 /* no timestamp: the time is that of the import */
+#define CDP_EVENT_PACKED 2  /* the JSON text is compressed with the store's dictionary */
 
 struct cdp_event_head {
     int64_t time;
@@ -46,7 +48,7 @@ struct cdp_stored_event {
     size_t source_len;
     const char *message_id;
     size_t message_len;
-    const char *json;
+    const char *json; /* the JSON text, or its compressed form when flags has PACKED */
     size_t json_len;
 };
 
@@ -62,10 +64,20 @@ void cdp_events_key(unsigned char key[CDP_EVENT_KEY_SIZE], const struct cdp_id *
 void cdp_events_message_key(unsigned char key[CDP_MESSAGE_KEY_SIZE], bool untimed, int64_t time,
                             const struct cdp_id *message);
 
-/* Encodes an event value into out (reset first); flags are CDP_EVENT_*. */
-void cdp_events_encode(struct cdp_buf *out, int64_t time, int type, int flags, const char *name,
-                       const char *source, const char *message_id, const char *json,
-                       size_t json_len);
+/*
+ * Encodes an event value into out (reset first); flags are CDP_EVENT_*.  With
+ * a codec the JSON text is compressed (and CDP_EVENT_PACKED set).
+ */
+void cdp_events_encode(struct cdp_buf *out, struct cdp_codec *codec, int64_t time, int type,
+                       int flags, const char *name, const char *source, const char *message_id,
+                       const char *json, size_t json_len);
+
+/*
+ * The JSON text of a stored event, decompressed into buf when packed.
+ * Returns NULL when it cannot be read (damaged, or no dictionary).
+ */
+const char *cdp_events_text(struct cdp_store *store, const struct cdp_stored_event *ev,
+                            struct cdp_buf *buf, size_t *len);
 
 /* Decodes a key and value read from the events database; false if damaged. */
 bool cdp_events_decode(const MDB_val *key, const MDB_val *value, struct cdp_stored_event *ev);

@@ -68,6 +68,10 @@ cdp_ingest_begin(struct cdp_ingest *ing)
         return rc;
     }
     ing->suppression_empty = st.ms_entries == 0;
+    if ((rc = cdp_store_load_codec(ing->store, ing->txn)) != 0) {
+        cdp_ingest_abort(ing);
+        return rc;
+    }
     return 0;
 }
 
@@ -732,7 +736,7 @@ store_event(struct cdp_ingest *ing, const struct cdp_profile *p, const struct cd
         raw = dumped;
         rawlen = strlen(dumped);
     }
-    cdp_events_encode(&ing->record, ev->time, ev->type,
+    cdp_events_encode(&ing->record, ing->store->codec, ev->time, ev->type,
                       ev->time_from_import ? CDP_EVENT_UNTIMED : 0, ev->name,
                       ing->options->source, ev->message_id, raw, rawlen);
     free(dumped);

@@ -2,6 +2,7 @@
  * store.c - opening the LMDB environment, growing its map, metadata.
  */
 #include "store.h"
+#include "codec.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -115,6 +116,8 @@ cdp_store_open(struct cdp_store *store, const char *path, int mode, char *errbuf
     }
     if (!store->readonly && (rc = init_metadata(store, txn)) != 0)
         goto fail;
+    if ((rc = cdp_store_load_codec(store, txn)) != 0)
+        goto fail;
     if (store->readonly) {
         MDB_val value;
         uint32_t version = 0;
@@ -143,9 +146,26 @@ fail_quiet:
     return rc ? rc : EINVAL;
 }
 
+int
+cdp_store_load_codec(struct cdp_store *store, MDB_txn *txn)
+{
+    MDB_val value;
+    if (store->codec != NULL)
+        return 0;
+    int rc = cdp_store_meta_get(store, txn, "event_dict", &value);
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc != 0)
+        return rc;
+    store->codec = cdp_codec_new(value.mv_data, value.mv_size);
+    return store->codec ? 0 : MDB_CORRUPTED;
+}
+
 void
 cdp_store_close(struct cdp_store *store)
 {
+    cdp_codec_free(store->codec);
+    store->codec = NULL;
     if (store->env)
         mdb_env_close(store->env);
     store->env = NULL;

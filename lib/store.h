@@ -32,12 +32,15 @@ enum cdp_db {
     CDP_DB_COUNT
 };
 
+struct cdp_codec;
+
 struct cdp_store {
     MDB_env *env;
     MDB_dbi dbi[CDP_DB_COUNT];
     bool readonly;
     char path[4096];
-    size_t mapped_size; /* the map size when mapped_lo/hi were found, or 0 */
+    struct cdp_codec *codec; /* the event dictionary's codec, or NULL while there is none */
+    size_t mapped_size;      /* the map size when mapped_lo/hi were found, or 0 */
     unsigned long mapped_lo, mapped_hi;
 };
 
@@ -82,6 +85,13 @@ void cdp_store_release_pages(struct cdp_store *store);
 
 /* A message for an LMDB or errno code. */
 const char *cdp_store_strerror(int rc);
+
+/*
+ * Loads the event dictionary from the metadata into store->codec if it is
+ * there and not loaded yet (another process may have made it since this one
+ * opened the store).  Returns 0 or an LMDB code.
+ */
+int cdp_store_load_codec(struct cdp_store *store, MDB_txn *txn);
 
 /* Reads a metadata value; returns 0, MDB_NOTFOUND or an LMDB code. */
 int cdp_store_meta_get(struct cdp_store *store, MDB_txn *txn, const char *name, MDB_val *value);

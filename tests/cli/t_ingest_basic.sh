@@ -100,4 +100,19 @@ for order in cat tac; do
         "$(CDP_DB=$T/db4 "$CDP_BIN/cdp-export" --lookup user:u2 | jq -c .computed.events_count)" 2
 done
 
+# Enough events to train the event dictionary: stored compressed, read back
+# byte for byte (as JSON) by --events.
+awk 'BEGIN {
+    for (i = 0; i < 800; i++)
+        printf "{\"type\":\"track\",\"event\":\"Product Viewed\",\"userId\":\"z%d\",\"messageId\":\"z-%d\",\"timestamp\":\"2025-03-01T10:%02d:%02dZ\",\"properties\":{\"sku\":\"SKU-%d\",\"price\":%d.5},\"context\":{\"userAgent\":\"Mozilla/5.0 (X11; Linux x86_64)\",\"library\":{\"name\":\"analytics-node\"}}}\n", i % 7, i, (i / 60) % 60, i % 60, i, i
+}' >"$T/many.ndjson"
+run cdp-ingest -d "$T/dbz" "$T/many.ndjson"
+check "800 events land" grep -q '800 read, 800 landed' "$err"
+mdb_dump -s meta "$T/dbz" >"$T/meta.dump"
+check "the store holds an event dictionary" grep -q 6576656e745f64696374 "$T/meta.dump"
+CDP_DB=$T/dbz "$CDP_BIN/cdp-export" --lookup user:z3 --events | jq -c '.events[]' | jq -cS . >"$T/got"
+grep '"userId":"z3"' "$T/many.ndjson" | jq -cS . >"$T/want"
+check "compressed events read back as they were sent" cmp -s "$T/got" "$T/want"
+check_eq "all of z3's events" "$(wc -l <"$T/got" | tr -d ' ')" "$(wc -l <"$T/want" | tr -d ' ')"
+
 finish
