@@ -67,8 +67,8 @@ usage(FILE *out)
             "      --max-depth N       deepest JSON nesting accepted (default: 64)\n"
             "      --count NAME=CTR    track event NAME feeds computed counter CTR\n"
             "      --limit KIND=N      at most N identifiers of KIND per profile\n"
-            "      --batch N           events per transaction at most (default: 20000)\n"
-            "      --memory MB         commit early when memory passes MB (default: 160;\n"
+            "      --batch N           events per transaction at most (default: 50000)\n"
+            "      --memory MB         commit early when memory passes MB (default: 150;\n"
             "                          0: no limit)\n"
             "\n%s",
             cdp_cli_common_help);
@@ -266,7 +266,7 @@ process_items(struct run *run, size_t first, size_t *next)
          * events touch, not the batch.  The map is a shared file mapping: the
          * pages stay in the page cache and read back the same.
          */
-        if ((i - first) % 256 == 255) {
+        if ((i - first) % 128 == 127) {
             cdp_store_release_pages(&run->store);
             if (run->memory_budget && resident_bytes() > run->memory_budget)
                 break;
@@ -567,8 +567,8 @@ main(int argc, char **argv)
     run.options.counters = counters;
     run.max_line = CDP_INPUT_DEFAULT_MAX_LINE;
     run.max_depth = CDP_INPUT_DEFAULT_MAX_DEPTH;
-    run.batch_size = 20000;
-    run.memory_budget = (size_t)160 << 20;
+    run.batch_size = 50000;
+    run.memory_budget = (size_t)150 << 20;
     run.csv.delimiter = ',';
 
     while ((opt = getopt_long(argc, argv, CDP_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
