@@ -43,7 +43,6 @@ struct cdp_csvin {
     bool in_row;
     int stop;
     char header_error[200];
-    char *map_copy;
 };
 
 /* Header names folded to lower-case ASCII letters and digits, accents dropped. */
@@ -546,6 +545,5 @@ cdp_csvin_free(struct cdp_csvin *in)
     clear_fields(in);
     free(in->fields);
     free_columns(in);
-    free(in->map_copy);
     free(in);
 }

@@ -97,8 +97,4 @@ int cdp_events_each(struct cdp_store *store, MDB_txn *txn, const struct cdp_id *
 int cdp_events_move(struct cdp_store *store, MDB_txn *txn, const struct cdp_id *from,
                     const struct cdp_id *to);
 
-/* Deletes every event of a profile; count receives how many (may be NULL). */
-int cdp_events_delete_all(struct cdp_store *store, MDB_txn *txn, const struct cdp_id *profile,
-                          uint64_t *count);
-
 #endif

@@ -63,10 +63,3 @@ cdp_hash_compare(const struct cdp_id *a, const struct cdp_id *b)
 {
     return memcmp(a->bytes, b->bytes, sizeof a->bytes);
 }
-
-bool
-cdp_hash_is_zero(const struct cdp_id *id)
-{
-    static const unsigned char zero[16];
-    return memcmp(id->bytes, zero, sizeof zero) == 0;
-}

@@ -33,7 +33,4 @@ bool cdp_hash_from_hex(const char *s, struct cdp_id *id);
 /* memcmp order; 0 when equal. */
 int cdp_hash_compare(const struct cdp_id *a, const struct cdp_id *b);
 
-/* True when every byte is zero (the "no id" value). */
-bool cdp_hash_is_zero(const struct cdp_id *id);
-
 #endif
