@@ -4,6 +4,7 @@
 #                            land in $out, $err and $status
 #   check NAME COMMAND...    one assertion: passes when COMMAND succeeds
 #   check_eq NAME GOT WANT   one assertion on two strings
+#   err_starts, err_line, err_count   look at what the last run wrote on stderr
 #   finish                   prints "FILE: N passed, M failed" and exits
 #
 # Each test file gets its own temporary directory $T (removed at exit) and
@@ -66,6 +67,21 @@ check_eq() {
         echo "    got:  $got"
         echo "    want: $want"
     fi
+}
+
+# True when a line of stderr starts with $1 (a fixed string).
+err_starts() {
+    awk -v p="$1" 'index($0, p) == 1 { found = 1 } END { exit !found }' "$err"
+}
+
+# True when stderr holds the line $1 exactly.
+err_line() {
+    grep -qxF -- "$1" "$err"
+}
+
+# The number of lines of stderr that start with $1.
+err_count() {
+    awk -v p="$1" 'index($0, p) == 1 { n++ } END { print n + 0 }' "$err"
 }
 
 # The value of a jq filter over the profile that holds identifier $1.

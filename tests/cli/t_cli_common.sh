@@ -5,12 +5,6 @@
 . "$(dirname "$0")/lib.sh"
 cd "$T" || exit 1
 
-err_starts() {
-    awk -v p="$1" 'index($0, p) == 1 { found = 1 } END { exit !found }' "$err"
-}
-err_line() {
-    grep -qxF -- "$1" "$err"
-}
 is_empty() {
     test ! -s "$1"
 }

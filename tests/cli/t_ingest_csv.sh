@@ -5,15 +5,6 @@
 . "$(dirname "$0")/lib.sh"
 cd "$T" || exit 1
 
-err_starts() {
-    awk -v p="$1" 'index($0, p) == 1 { found = 1 } END { exit !found }' "$err"
-}
-err_line() {
-    grep -qxF -- "$1" "$err"
-}
-err_count() {
-    awk -v p="$1" 'index($0, p) == 1 { n++ } END { print n + 0 }' "$err"
-}
 # The value of a jq filter over the profile holding identifier $2 in store $1.
 field_in() {
     "$CDP_BIN/cdp-export" --db "$1" --lookup "$2" 2>/dev/null | jq -r "$3"

@@ -6,21 +6,6 @@
 . "$(dirname "$0")/lib.sh"
 cd "$T" || exit 1
 
-# True when a line of stderr starts with $1 (a fixed string).
-err_starts() {
-    awk -v p="$1" 'index($0, p) == 1 { found = 1 } END { exit !found }' "$err"
-}
-
-# True when stderr holds the line $1 exactly.
-err_line() {
-    grep -qxF -- "$1" "$err"
-}
-
-# The number of lines of stderr that start with $1.
-err_count() {
-    awk -v p="$1" 'index($0, p) == 1 { n++ } END { print n + 0 }' "$err"
-}
-
 # The identifiers of all profiles, sorted, one per line.
 all_identifiers() {
     "$CDP_BIN/cdp-export" "$@" 2>/dev/null | jq -r '.identifiers[]' | sort
