@@ -52,7 +52,8 @@ usage(FILE *out)
             cdp_cli_common_help);
 }
 
-struct export {
+struct export
+{
     struct cdp_common common;
     struct cdp_store store;
     bool csv;
@@ -248,7 +249,8 @@ export_one(struct export *ex, MDB_txn *txn)
         json_object_set_new(obj, "events", c.list);
         cdp_buf_free(&c.text);
     }
-    size_t flags = JSON_ENCODE_ANY | JSON_REAL_PRECISION(15) | (isatty(STDOUT_FILENO) ? JSON_INDENT(2) : JSON_COMPACT);
+    size_t flags = JSON_ENCODE_ANY | JSON_REAL_PRECISION(15) |
+                   (isatty(STDOUT_FILENO) ? JSON_INDENT(2) : JSON_COMPACT);
     char *text = json_dumps(obj, flags);
     json_decref(obj);
     cdp_buf_reset(&ex->line);

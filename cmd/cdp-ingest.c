@@ -80,13 +80,13 @@ usage(FILE *out)
  * arrive as events already built.
  */
 struct item {
-    json_t *root;   /* CSV: the event built from the row; NDJSON: NULL */
-    char *raw;      /* NDJSON: the line as read; CSV: NULL */
+    json_t *root; /* CSV: the event built from the row; NDJSON: NULL */
+    char *raw;    /* NDJSON: the line as read; CSV: NULL */
     size_t rawlen;
     uint64_t line;
     const char *file;
-    bool too_long;  /* NDJSON: the line was over --max-line (raw is its head) */
-    char *reason;   /* CSV: why the row could not become an event */
+    bool too_long; /* NDJSON: the line was over --max-line (raw is its head) */
+    char *reason;  /* CSV: why the row could not become an event */
 };
 
 struct run {
@@ -275,13 +275,12 @@ process_items(struct run *run, size_t first, size_t *next)
         if (root == NULL) {
             run->ing.stats.read++;
             run->ing.stats.rejected++;
-            reject(run, it->file, it->line, it->raw ? reason : it->reason,
-                   it->raw ? it->raw : "", it->raw ? it->rawlen : 0);
+            reject(run, it->file, it->line, it->raw ? reason : it->reason, it->raw ? it->raw : "",
+                   it->raw ? it->rawlen : 0);
             continue;
         }
         enum cdp_ingest_result result;
-        rc = cdp_ingest_event(&run->ing, root, it->raw, it->rawlen, &result, reason,
-                              sizeof reason);
+        rc = cdp_ingest_event(&run->ing, root, it->raw, it->rawlen, &result, reason, sizeof reason);
         if (rc != 0) {
             if (it->raw)
                 json_decref(root);

@@ -20,7 +20,10 @@ struct cdp_buf {
     size_t cap;
 };
 
-#define CDP_BUF_INIT {NULL, 0, 0}
+#define CDP_BUF_INIT                                                                               \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 void cdp_buf_append(struct cdp_buf *b, const void *data, size_t len);
 void cdp_buf_puts(struct cdp_buf *b, const char *s);

@@ -41,10 +41,12 @@ enum { CDP_OPT_NOW = 0x1000, CDP_OPT_FIRST_PRIVATE = 0x1100 };
 /* The common long options, to put at the front of a program's option table. */
 #define CDP_COMMON_LONGOPTS                                                                        \
     {"db", required_argument, NULL, 'd'}, {"format", required_argument, NULL, 'f'},                \
-        {"input-format", required_argument, NULL, 'i'},                                            \
-        {"output", required_argument, NULL, 'o'}, {"quiet", no_argument, NULL, 'q'},               \
-        {"verbose", no_argument, NULL, 'v'}, {"now", required_argument, NULL, CDP_OPT_NOW},        \
-        {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'}
+        {"input-format", required_argument, NULL, 'i'}, {"output", required_argument, NULL, 'o'},  \
+        {"quiet", no_argument, NULL, 'q'}, {"verbose", no_argument, NULL, 'v'},                    \
+        {"now", required_argument, NULL, CDP_OPT_NOW}, {"help", no_argument, NULL, 'h'},           \
+    {                                                                                              \
+        "version", no_argument, NULL, 'V'                                                          \
+    }
 
 /* The help text of the common options, printed at the end of every usage. */
 extern const char cdp_cli_common_help[];

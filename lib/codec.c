@@ -32,8 +32,8 @@ cdp_codec_new(const void *dict, size_t len)
     if (c->cctx == NULL || c->dctx == NULL || c->cdict == NULL || c->ddict == NULL ||
         ZSTD_isError(ZSTD_CCtx_refCDict(c->cctx, c->cdict)) ||
         /* Small inputs: use the dictionary's tables in place instead of copying them. */
-        ZSTD_isError(ZSTD_CCtx_setParameter(c->cctx, ZSTD_c_forceAttachDict,
-                                            ZSTD_dictForceAttach)) ||
+        ZSTD_isError(
+            ZSTD_CCtx_setParameter(c->cctx, ZSTD_c_forceAttachDict, ZSTD_dictForceAttach)) ||
         ZSTD_isError(ZSTD_CCtx_setParameter(c->cctx, ZSTD_c_checksumFlag, 0)) ||
         ZSTD_isError(ZSTD_DCtx_refDDict(c->dctx, c->ddict))) {
         cdp_codec_free(c);

@@ -30,8 +30,7 @@ void cdp_codec_free(struct cdp_codec *codec);
 bool cdp_codec_train(const char *data, const size_t *sizes, size_t count, struct cdp_buf *out);
 
 /* Appends the compressed form of text to out; false on failure. */
-bool cdp_codec_compress(struct cdp_codec *codec, const char *text, size_t len,
-                        struct cdp_buf *out);
+bool cdp_codec_compress(struct cdp_codec *codec, const char *text, size_t len, struct cdp_buf *out);
 
 /* Replaces out with the text compressed in data; false when data is damaged. */
 bool cdp_codec_decompress(struct cdp_codec *codec, const void *data, size_t len,

@@ -13,18 +13,18 @@
 
 enum target_kind {
     T_SKIP,
-    T_TOP,        /* userId, anonymousId, messageId, timestamp, event */
-    T_PERSON,     /* a trait of the person: email, phone, firstName... */
-    T_TRAIT,      /* traits.x */
-    T_PROPERTY,   /* properties.x */
-    T_CONTEXT,    /* context.x */
-    T_EXTERNAL,   /* --id kind=Column */
+    T_TOP,      /* userId, anonymousId, messageId, timestamp, event */
+    T_PERSON,   /* a trait of the person: email, phone, firstName... */
+    T_TRAIT,    /* traits.x */
+    T_PROPERTY, /* properties.x */
+    T_CONTEXT,  /* context.x */
+    T_EXTERNAL, /* --id kind=Column */
 };
 
 struct column {
     char *header;
     enum target_kind kind;
-    char *name; /* the field within its target */
+    char *name;           /* the field within its target */
     bool explicit_target; /* set by --map */
 };
 
@@ -36,10 +36,10 @@ struct cdp_csvin {
     struct column *columns;
     size_t ncolumns;
     bool have_header;
-    char **fields;      /* fields of the current row */
+    char **fields; /* fields of the current row */
     size_t nfields, capfields;
-    uint64_t row_line;  /* line where the current row began */
-    uint64_t line;      /* line being fed */
+    uint64_t row_line; /* line where the current row began */
+    uint64_t line;     /* line being fed */
     bool in_row;
     int stop;
     char header_error[200];
@@ -174,9 +174,9 @@ cdp_csvin_guess(const char *header)
 static bool
 is_person_field(const char *name)
 {
-    static const char *const person[] = {"email",  "phone",    "firstName", "lastName", "city",
-                                         "postalCode", "country", "birthday", "gender",
-                                         "company", "title"};
+    static const char *const person[] = {"email",  "phone",      "firstName", "lastName",
+                                         "city",   "postalCode", "country",   "birthday",
+                                         "gender", "company",    "title"};
     for (size_t i = 0; i < sizeof person / sizeof person[0]; i++)
         if (strcmp(name, person[i]) == 0)
             return true;
@@ -429,8 +429,8 @@ row_cb(int c, void *ctx)
 }
 
 struct cdp_csvin *
-cdp_csvin_new(const struct cdp_csvin_options *options, cdp_csvin_row_fn fn, void *ctx,
-              char *errbuf, size_t errsize)
+cdp_csvin_new(const struct cdp_csvin_options *options, cdp_csvin_row_fn fn, void *ctx, char *errbuf,
+              size_t errsize)
 {
     if (options->map) {
         char *copy = cdp_xstrdup(options->map), *save = NULL;

@@ -16,11 +16,11 @@
 #include <stdint.h>
 
 struct cdp_csvin_options {
-    char delimiter;        /* ',' unless --delimiter */
-    const char *map;       /* "field=Column,field=Column", or NULL */
-    const char **ids;      /* "kind=Column" entries, NULL-terminated, or NULL */
-    const char *type;      /* "identify" (default) or "track" */
-    const char *event;     /* track: the event name, unless a column maps to "event" */
+    char delimiter;    /* ',' unless --delimiter */
+    const char *map;   /* "field=Column,field=Column", or NULL */
+    const char **ids;  /* "kind=Column" entries, NULL-terminated, or NULL */
+    const char *type;  /* "identify" (default) or "track" */
+    const char *event; /* track: the event name, unless a column maps to "event" */
 };
 
 struct cdp_csvin;

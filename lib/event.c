@@ -101,14 +101,15 @@ usable_message_id(const char *v, size_t n)
 json_t *
 cdp_event_parse(const char *text, size_t len)
 {
-    static const char *const top[] = {
-        "type",      "event",      "name",   "userId",     "anonymousId",
-        "previousId", "messageId", "timestamp", "originalTimestamp", "sentAt",
-        "receivedAt", "groupId",   "traits", NULL};
+    static const char *const top[] = {"type",      "event",       "name",
+                                      "userId",    "anonymousId", "previousId",
+                                      "messageId", "timestamp",   "originalTimestamp",
+                                      "sentAt",    "receivedAt",  "groupId",
+                                      "traits",    NULL};
     static const char *const context_keys[] = {"traits", "externalIds", NULL};
     static const char *const property_keys[] = {
-        "email", "phone", "order_id", "orderId", "total", "revenue", "value",
-        "products", "payment_method", "paymentMethod", "category", NULL};
+        "email", "phone",    "order_id",       "orderId",       "total",    "revenue",
+        "value", "products", "payment_method", "paymentMethod", "category", NULL};
     struct cdp_json_member members[MAX_MEMBERS];
     int n = cdp_jsonscan_members(text, len, members, MAX_MEMBERS);
     if (n < 0 || n > MAX_MEMBERS)
@@ -308,8 +309,7 @@ take_identifier(struct cdp_event *ev, const char *kind, json_t *v, const char *c
 
 /* context.externalIds: [{"id": "...", "type": "crm_id"}, ...] -> "crm_id:..." */
 static void
-take_external_ids(struct cdp_event *ev, json_t *list, const char *country,
-                  struct cdp_buf *warnings)
+take_external_ids(struct cdp_event *ev, json_t *list, const char *country, struct cdp_buf *warnings)
 {
     size_t i;
     json_t *item;
@@ -398,8 +398,7 @@ cdp_event_read(struct cdp_event *ev, json_t *root, const struct cdp_event_option
             continue;
         if (!read_time(v, options, &ev->time)) {
             char *text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-            snprintf(reason, reasonsize, "unparseable %s %.60s", time_fields[i],
-                     text ? text : "?");
+            snprintf(reason, reasonsize, "unparseable %s %.60s", time_fields[i], text ? text : "?");
             free(text);
             return CDP_EVENT_BAD_TIMESTAMP;
         }
@@ -452,7 +451,8 @@ cdp_event_read(struct cdp_event *ev, json_t *root, const struct cdp_event_option
     if (ev->type == CDP_EVENT_ALIAS) {
         char buf[32], text[CDP_IDENTIFIER_MAX];
         const char *prev = scalar_text(json_object_get(root, "previousId"), buf, sizeof buf), *why;
-        if (prev == NULL || !cdp_identifier_normalize("anon", prev, NULL, text, sizeof text, &why)) {
+        if (prev == NULL ||
+            !cdp_identifier_normalize("anon", prev, NULL, text, sizeof text, &why)) {
             snprintf(reason, reasonsize, "alias without a usable \"previousId\"");
             return CDP_EVENT_BAD_FIELD;
         }

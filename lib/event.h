@@ -25,8 +25,13 @@ enum cdp_event_type {
 #define CDP_IDENTIFIER_MAX 300 /* "kind:value" with its NUL */
 
 /* Strength of identifier kinds: which one names a profile, which one wins a refused merge. */
-enum cdp_strength { CDP_STRENGTH_ANON = 1, CDP_STRENGTH_EXTERNAL, CDP_STRENGTH_PHONE,
-                    CDP_STRENGTH_EMAIL, CDP_STRENGTH_USER };
+enum cdp_strength {
+    CDP_STRENGTH_ANON = 1,
+    CDP_STRENGTH_EXTERNAL,
+    CDP_STRENGTH_PHONE,
+    CDP_STRENGTH_EMAIL,
+    CDP_STRENGTH_USER
+};
 
 struct cdp_event_options {
     const char *country;     /* default region of national phone numbers, or NULL */
@@ -35,20 +40,20 @@ struct cdp_event_options {
 
 struct cdp_event {
     enum cdp_event_type type;
-    const char *name;         /* track event name, page/screen name, or "" (borrowed) */
-    int64_t time;             /* ms since the epoch, UTC */
-    bool time_from_import;    /* no timestamp in the event: the time of import */
-    const char *message_id;   /* borrowed from the JSON or points into message_buf */
+    const char *name;       /* track event name, page/screen name, or "" (borrowed) */
+    int64_t time;           /* ms since the epoch, UTC */
+    bool time_from_import;  /* no timestamp in the event: the time of import */
+    const char *message_id; /* borrowed from the JSON or points into message_buf */
     char message_buf[40];
-    struct cdp_id message;    /* hash of message_id */
-    bool message_generated;   /* no messageId: made from the content */
+    struct cdp_id message;  /* hash of message_id */
+    bool message_generated; /* no messageId: made from the content */
     int identifiers_count;
     char identifiers[CDP_EVENT_MAX_IDENTIFIERS][CDP_IDENTIFIER_MAX];
     int strength[CDP_EVENT_MAX_IDENTIFIERS];
-    const char *previous_id;  /* alias: the id being linked, or NULL */
-    json_t *traits;           /* identify/group traits, or NULL (borrowed) */
-    json_t *context_traits;   /* context.traits, or NULL (borrowed) */
-    json_t *properties;       /* track/page/screen properties, or NULL (borrowed) */
+    const char *previous_id; /* alias: the id being linked, or NULL */
+    json_t *traits;          /* identify/group traits, or NULL (borrowed) */
+    json_t *context_traits;  /* context.traits, or NULL (borrowed) */
+    json_t *properties;      /* track/page/screen properties, or NULL (borrowed) */
 };
 
 /* Why an event was rejected. */

@@ -73,8 +73,8 @@ cdp_events_decode(const MDB_val *key, const MDB_val *value, struct cdp_stored_ev
     if (key->mv_size != CDP_EVENT_KEY_SIZE || value->mv_size < sizeof head)
         return false;
     memcpy(&head, value->mv_data, sizeof head);
-    size_t need = sizeof head + (size_t)head.name_len + head.source_len + head.message_len +
-                  head.json_len;
+    size_t need =
+        sizeof head + (size_t)head.name_len + head.source_len + head.message_len + head.json_len;
     if (value->mv_size != need)
         return false;
     const unsigned char *k = key->mv_data;

@@ -582,8 +582,7 @@ kind_of(const char *identifier, char *kind, size_t size)
 
 /* Adds one identifier's kind to the tally of kinds (kinds[] of size 64 each). */
 static void
-count_kind_of(const char *identifier, char (*kinds)[64], size_t *counts, size_t *nkinds,
-              size_t max)
+count_kind_of(const char *identifier, char (*kinds)[64], size_t *counts, size_t *nkinds, size_t max)
 {
     char kind[64];
     kind_of(identifier, kind, sizeof kind);
@@ -635,8 +634,8 @@ merge_allowed(struct cdp_ingest *ing, struct cdp_profile *profiles, int n,
         snprintf(probe, sizeof probe, "%s:", kinds[k]);
         int limit = limit_of(&ing->options->limits, probe);
         if (counts[k] > (size_t)limit) {
-            snprintf(why, whysize, "would hold %zu %s identifiers (limit %d)", counts[k],
-                     kinds[k], limit);
+            snprintf(why, whysize, "would hold %zu %s identifiers (limit %d)", counts[k], kinds[k],
+                     limit);
             return false;
         }
     }
@@ -737,8 +736,8 @@ store_event(struct cdp_ingest *ing, const struct cdp_profile *p, const struct cd
         rawlen = strlen(dumped);
     }
     cdp_events_encode(&ing->record, ing->store->codec, ev->time, ev->type,
-                      ev->time_from_import ? CDP_EVENT_UNTIMED : 0, ev->name,
-                      ing->options->source, ev->message_id, raw, rawlen);
+                      ev->time_from_import ? CDP_EVENT_UNTIMED : 0, ev->name, ing->options->source,
+                      ev->message_id, raw, rawlen);
     free(dumped);
     cdp_events_key(key, &p->id, ev->time, &ev->message);
     MDB_val k = {CDP_EVENT_KEY_SIZE, key}, v = {ing->record.len, ing->record.data};
@@ -952,8 +951,9 @@ cdp_ingest_event(struct cdp_ingest *ing, json_t *root, const char *raw, size_t r
         kind_of(ev.identifiers[i], kind, sizeof kind);
         int limit = limit_of(&ing->options->limits, ev.identifiers[i]);
         if (cdp_profile_count_kind(p, kind) >= (size_t)limit) {
-            cdp_buf_printf(&ing->warnings, "identifier %s not attached: the profile holds %d %s "
-                                           "identifiers already (limit)\n",
+            cdp_buf_printf(&ing->warnings,
+                           "identifier %s not attached: the profile holds %d %s "
+                           "identifiers already (limit)\n",
                            ev.identifiers[i], limit, kind);
             ing->stats.warnings++;
             continue;

@@ -31,7 +31,10 @@ struct cdp_limits {
     int other; /* each external kind */
 };
 
-#define CDP_LIMITS_DEFAULT {1, 5, 5, 200, 5}
+#define CDP_LIMITS_DEFAULT                                                                         \
+    {                                                                                              \
+        1, 5, 5, 200, 5                                                                            \
+    }
 
 struct cdp_ingest_options {
     const char *source; /* --source, recorded with each trait and event */

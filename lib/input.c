@@ -85,8 +85,8 @@ cdp_lines_next(struct cdp_lines *r, const char **line, size_t *len, bool *too_lo
         /* One byte more than max_line may be the CR of a CRLF still waiting for its LF. */
         if (r->end - r->start > r->max_line + 1) {
             /* Too long: keep the first bytes as an excerpt, skip to the next newline. */
-            size_t keep = r->end - r->start < sizeof r->excerpt ? r->end - r->start
-                                                                : sizeof r->excerpt;
+            size_t keep =
+                r->end - r->start < sizeof r->excerpt ? r->end - r->start : sizeof r->excerpt;
             memcpy(r->excerpt, r->buf + r->start, keep);
             r->start = r->end = 0;
             while (fill(r)) {
@@ -141,8 +141,7 @@ cdp_input_blank(const char *line, size_t len)
 }
 
 bool
-cdp_input_precheck(const char *line, size_t len, int max_depth, const char **reason,
-                   size_t *column)
+cdp_input_precheck(const char *line, size_t len, int max_depth, const char **reason, size_t *column)
 {
     if (!cdp_normalize_utf8_valid(line, len)) {
         /* Find the first bad sequence for the message. */

@@ -22,7 +22,7 @@ struct cdp_lines {
     size_t max_line;
     uint64_t lineno; /* the number of the line last returned */
     bool eof;
-    int error; /* errno of a failed read, or 0 */
+    int error;         /* errno of a failed read, or 0 */
     char excerpt[256]; /* the head of a line that was too long */
 };
 

@@ -65,8 +65,8 @@ scan_string(struct scan *s)
             uint64_t quote = w ^ UINT64_C(0x2222222222222222);
             uint64_t slash = w ^ UINT64_C(0x5c5c5c5c5c5c5c5c);
             uint64_t ones = UINT64_C(0x0101010101010101), high = UINT64_C(0x8080808080808080);
-            uint64_t special = ((quote - ones) & ~quote) | ((slash - ones) & ~slash) |
-                               ((w - ones * 0x20) & ~w);
+            uint64_t special =
+                ((quote - ones) & ~quote) | ((slash - ones) & ~slash) | ((w - ones * 0x20) & ~w);
             if (special & high)
                 break;
             s->p += 8;
@@ -230,8 +230,7 @@ scan_value(struct scan *s)
 }
 
 bool
-cdp_jsonscan_check(const char *text, size_t len, int max_depth, size_t *column,
-                   const char **reason)
+cdp_jsonscan_check(const char *text, size_t len, int max_depth, size_t *column, const char **reason)
 {
     struct scan s = {text, text, text + len, 0, max_depth, NULL};
     bool ok = scan_value(&s);
@@ -272,8 +271,8 @@ skip_valid(const char *p, const char *end)
 {
     int depth = 0;
     do {
-        while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == ',' ||
-                           *p == ':'))
+        while (p < end &&
+               (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == ',' || *p == ':'))
             p++;
         if (p >= end)
             return end;

@@ -14,7 +14,7 @@
 #include <stddef.h>
 
 struct cdp_json_member {
-    const char *key;   /* the key's text between its quotes (escapes left as they are) */
+    const char *key; /* the key's text between its quotes (escapes left as they are) */
     size_t key_len;
     bool key_escaped;  /* the key holds a backslash escape */
     const char *value; /* the value's text */

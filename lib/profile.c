@@ -25,13 +25,13 @@ void
 cdp_profile_load(struct cdp_profile *p)
 {
     if (p->traits == NULL)
-        p->traits = load_object((const unsigned char *)p->traits_text.data,
-                                (uint32_t)p->traits_text.len);
+        p->traits =
+            load_object((const unsigned char *)p->traits_text.data, (uint32_t)p->traits_text.len);
     if (p->traits == NULL)
         p->traits = json_object(); /* damaged text: the traits are lost, not the profile */
     if (p->tallies == NULL)
-        p->tallies = load_object((const unsigned char *)p->tallies_text.data,
-                                 (uint32_t)p->tallies_text.len);
+        p->tallies =
+            load_object((const unsigned char *)p->tallies_text.data, (uint32_t)p->tallies_text.len);
     if (p->tallies == NULL)
         p->tallies = json_object();
 }
@@ -237,7 +237,8 @@ compare_trait(json_t *value_a, int64_t time_a, const char *source_a, json_t *ent
     if (c != 0)
         return c;
     char *ta = json_dumps(value_a, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-    char *tb = json_dumps(json_array_get(entry_b, 0), JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+    char *tb =
+        json_dumps(json_array_get(entry_b, 0), JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
     c = strcmp(ta ? ta : "", tb ? tb : "");
     free(ta);
     free(tb);

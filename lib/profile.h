@@ -29,12 +29,12 @@ struct cdp_profile_head {
     uint32_t flags;
     int64_t first_seen;
     int64_t last_seen;
-    int64_t anchor_time;             /* time of the earliest event (the id derives from it) */
+    int64_t anchor_time;              /* time of the earliest event (the id derives from it) */
     unsigned char anchor_message[16]; /* its message hash, to break ties */
     int64_t first_order_at;
     int64_t last_order_at;
     int64_t time_on_site_ms;
-    int64_t revenue_micros;          /* in millionths, so sums do not depend on order */
+    int64_t revenue_micros; /* in millionths, so sums do not depend on order */
     uint32_t events_count;
     uint32_t page_views;
     uint32_t visits;

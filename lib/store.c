@@ -16,8 +16,8 @@
 #define INITIAL_MAP_SIZE ((size_t)256 << 20)
 
 static const char *const db_names[CDP_DB_COUNT] = {
-    "meta",        "profiles", "identifiers", "events",  "messages", "orders",
-    "consent",     "suppression", "mergelog", "segments", "members", "audit",
+    "meta",    "profiles",    "identifiers", "events",   "messages", "orders",
+    "consent", "suppression", "mergelog",    "segments", "members",  "audit",
 };
 
 const char *
