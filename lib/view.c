@@ -85,6 +85,14 @@ uint_field(struct cdp_buf *out, const char *name, uint64_t v)
 }
 
 static void
+time_field(struct cdp_buf *out, const char *name, int64_t ms)
+{
+    key(out, name);
+    cdp_view_time(out, ms);
+    cdp_buf_putc(out, ',');
+}
+
+static void
 optional_string(struct cdp_buf *out, const char *s)
 {
     if (s)
@@ -155,12 +163,8 @@ cdp_view_profile(struct cdp_profile *p, struct cdp_buf *out)
     free(names);
 
     cdp_buf_puts(out, "},\"computed\":{");
-    key(out, "first_seen");
-    cdp_view_time(out, h->first_seen);
-    cdp_buf_putc(out, ',');
-    key(out, "last_seen");
-    cdp_view_time(out, h->last_seen);
-    cdp_buf_putc(out, ',');
+    time_field(out, "first_seen", h->first_seen);
+    time_field(out, "last_seen", h->last_seen);
     uint_field(out, "events_count", h->events_count);
     uint_field(out, "page_views", h->page_views);
     uint_field(out, "visits", h->visits);
@@ -179,12 +183,8 @@ cdp_view_profile(struct cdp_profile *p, struct cdp_buf *out)
     else
         cdp_buf_puts(out, "null");
     cdp_buf_putc(out, ',');
-    key(out, "first_order_at");
-    cdp_view_time(out, h->first_order_at);
-    cdp_buf_putc(out, ',');
-    key(out, "last_order_at");
-    cdp_view_time(out, h->last_order_at);
-    cdp_buf_putc(out, ',');
+    time_field(out, "first_order_at", h->first_order_at);
+    time_field(out, "last_order_at", h->last_order_at);
     key(out, "purchase_frequency");
     int64_t span = h->last_order_at - h->first_order_at;
     if (h->orders_count >= 2 && h->first_order_at != CDP_TIME_NONE && span > 0) {
