@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "event.h"
 #include "events.h"
+#include "output.h"
 #include "profile.h"
 #include "store.h"
 #include "view.h"
@@ -56,11 +57,7 @@ struct export
 {
     struct cdp_common common;
     struct cdp_store store;
-    bool csv;
-    bool header;
-    char delimiter;
-    char **fields;
-    size_t nfields;
+    struct cdp_output out;
     const char *lookup;
     bool events;
     const char *country;
@@ -72,71 +69,6 @@ write_out(const struct cdp_buf *b)
 {
     if (fwrite(b->data, 1, b->len, stdout) != b->len)
         cdp_cli_stdout_failed();
-}
-
-static void
-csv_cell(struct cdp_buf *out, const char *s, char delimiter)
-{
-    bool quote = strchr(s, delimiter) || strchr(s, '"') || strchr(s, '\n') || strchr(s, '\r');
-    if (!quote) {
-        cdp_buf_puts(out, s);
-        return;
-    }
-    cdp_buf_putc(out, '"');
-    for (; *s; s++) {
-        if (*s == '"')
-            cdp_buf_putc(out, '"');
-        cdp_buf_putc(out, *s);
-    }
-    cdp_buf_putc(out, '"');
-}
-
-/* The text of a field of the profile object for a CSV cell. */
-static void
-csv_value(struct cdp_buf *out, json_t *profile, const char *path, char delimiter)
-{
-    json_t *v = cdp_json_path(profile, path);
-    if (v == NULL || json_is_null(v))
-        return;
-    if (json_is_string(v)) {
-        csv_cell(out, json_string_value(v), delimiter);
-    } else if (strcmp(path, "identifiers") == 0) {
-        struct cdp_buf joined = CDP_BUF_INIT;
-        size_t i;
-        json_t *item;
-        json_array_foreach(v, i, item)
-        {
-            if (i)
-                cdp_buf_putc(&joined, ' ');
-            cdp_buf_puts(&joined, json_string_value(item));
-        }
-        csv_cell(out, joined.data ? joined.data : "", delimiter);
-        cdp_buf_free(&joined);
-    } else {
-        char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
-        csv_cell(out, text ? text : "", delimiter);
-        free(text);
-    }
-}
-
-static void
-write_profile(struct export *ex, struct cdp_profile *p)
-{
-    cdp_buf_reset(&ex->line);
-    if (!ex->csv) {
-        cdp_view_profile(p, &ex->line);
-        cdp_buf_putc(&ex->line, '\n');
-    } else {
-        json_t *obj = cdp_view_profile_json(p);
-        for (size_t i = 0; i < ex->nfields; i++) {
-            if (i)
-                cdp_buf_putc(&ex->line, ex->delimiter);
-            csv_value(&ex->line, obj, ex->fields[i], ex->delimiter);
-        }
-        cdp_buf_puts(&ex->line, "\r\n");
-        json_decref(obj);
-    }
-    write_out(&ex->line);
 }
 
 static int
@@ -160,7 +92,7 @@ export_all(struct export *ex, MDB_txn *txn)
             cdp_profile_free(&p);
             continue;
         }
-        write_profile(ex, &p);
+        cdp_output_profile(&ex->out, &p, NULL);
         cdp_profile_free(&p);
     }
     mdb_cursor_close(cursor);
@@ -236,8 +168,8 @@ export_one(struct export *ex, MDB_txn *txn)
         cdp_profile_free(&p);
         cdp_cli_die(CDP_EXIT_FAILURE, "profile record of %s is damaged", ex->lookup);
     }
-    if (ex->csv) {
-        write_profile(ex, &p);
+    if (ex->out.csv) {
+        cdp_output_profile(&ex->out, &p, NULL);
         cdp_profile_free(&p);
         return 0;
     }
@@ -261,19 +193,6 @@ export_one(struct export *ex, MDB_txn *txn)
     return rc;
 }
 
-static void
-parse_fields(struct export *ex, const char *list)
-{
-    char *copy = cdp_xstrdup(list), *save = NULL;
-    for (char *f = strtok_r(copy, ",", &save); f; f = strtok_r(NULL, ",", &save)) {
-        ex->fields = cdp_xrealloc(ex->fields, (ex->nfields + 1) * sizeof *ex->fields);
-        ex->fields[ex->nfields++] = cdp_xstrdup(f);
-    }
-    free(copy);
-    if (ex->nfields == 0)
-        cdp_cli_usage_error("--fields needs at least one field");
-}
-
 int
 main(int argc, char **argv)
 {
@@ -294,8 +213,7 @@ main(int argc, char **argv)
     int opt;
 
     cdp_cli_init(argv[0], &ex.common);
-    ex.header = true;
-    ex.delimiter = ',';
+    cdp_output_init(&ex.out);
     while ((opt = getopt_long(argc, argv, CDP_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
         if (cdp_cli_common_option(&ex.common, opt, optarg, usage))
             continue;
@@ -304,10 +222,10 @@ main(int argc, char **argv)
             fields = optarg;
             break;
         case OPT_HEADER:
-            ex.header = true;
+            ex.out.header = true;
             break;
         case OPT_NO_HEADER:
-            ex.header = false;
+            ex.out.header = false;
             break;
         case OPT_LOOKUP:
             ex.lookup = optarg;
@@ -316,11 +234,7 @@ main(int argc, char **argv)
             ex.events = true;
             break;
         case OPT_DELIMITER:
-            if (strcmp(optarg, "tab") == 0 || strcmp(optarg, "\\t") == 0)
-                ex.delimiter = '\t';
-            else if (strlen(optarg) == 1)
-                ex.delimiter = optarg[0];
-            else
+            if (!cdp_output_set_delimiter(&ex.out, optarg))
                 cdp_cli_usage_error("--delimiter takes one character (or tab)");
             break;
         case OPT_COUNTRY:
@@ -334,17 +248,15 @@ main(int argc, char **argv)
     argv += optind;
     if (argc > 0)
         cdp_cli_usage_error("unexpected argument '%s'", argv[0]);
-    if (ex.common.format) {
-        if (strcmp(ex.common.format, "csv") == 0)
-            ex.csv = true;
-        else if (strcmp(ex.common.format, "ndjson") != 0)
-            cdp_cli_usage_error("unknown format '%s' (ndjson or csv)", ex.common.format);
-    }
+    if (ex.common.format && !cdp_output_set_format(&ex.out, ex.common.format))
+        cdp_cli_usage_error("unknown format '%s' (ndjson or csv)", ex.common.format);
     if (ex.events && !ex.lookup)
         cdp_cli_usage_error("--events goes with --lookup");
-    parse_fields(&ex, fields ? fields
-                             : "id,traits.email,traits.firstName,traits.lastName,"
-                               "computed.orders_count,computed.revenue_total,last_seen");
+    if (!cdp_output_set_fields(&ex.out, fields ? fields
+                                                : "id,traits.email,traits.firstName,"
+                                                  "traits.lastName,computed.orders_count,"
+                                                  "computed.revenue_total,last_seen"))
+        cdp_cli_usage_error("--fields needs at least one field");
     if (ex.common.output && freopen(ex.common.output, "w", stdout) == NULL)
         cdp_cli_die(CDP_EXIT_FAILURE, "%s: %s", ex.common.output, strerror(errno));
 
@@ -354,16 +266,7 @@ main(int argc, char **argv)
     int rc = cdp_store_begin(&ex.store, false, &txn);
     if (rc != 0)
         cdp_cli_die(CDP_EXIT_FAILURE, "store '%s': %s", ex.common.db, cdp_store_strerror(rc));
-    if (ex.csv && ex.header) {
-        cdp_buf_reset(&ex.line);
-        for (size_t i = 0; i < ex.nfields; i++) {
-            if (i)
-                cdp_buf_putc(&ex.line, ex.delimiter);
-            csv_cell(&ex.line, ex.fields[i], ex.delimiter);
-        }
-        cdp_buf_puts(&ex.line, "\r\n");
-        write_out(&ex.line);
-    }
+    cdp_output_begin(&ex.out);
     rc = ex.lookup ? export_one(&ex, txn) : export_all(&ex, txn);
     mdb_txn_abort(txn);
     cdp_store_close(&ex.store);
@@ -374,9 +277,7 @@ main(int argc, char **argv)
         cdp_cli_warn("store '%s': %s", ex.common.db, cdp_store_strerror(rc));
         status = CDP_EXIT_FAILURE;
     }
-    for (size_t i = 0; i < ex.nfields; i++)
-        free(ex.fields[i]);
-    free(ex.fields);
+    cdp_output_free(&ex.out);
     cdp_buf_free(&ex.line);
     return cdp_cli_finish_stdout(status);
 }

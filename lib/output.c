@@ -1,0 +1,219 @@
+/*
+ * output.c - profiles as NDJSON or CSV on stdout.
+ */
+#include "output.h"
+#include "cli.h"
+#include "event.h"
+#include "view.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void
+cdp_output_init(struct cdp_output *o)
+{
+    memset(o, 0, sizeof *o);
+    o->header = true;
+    o->delimiter = ',';
+}
+
+bool
+cdp_output_set_format(struct cdp_output *o, const char *format)
+{
+    if (strcmp(format, "csv") == 0)
+        o->csv = true;
+    else if (strcmp(format, "ndjson") == 0)
+        o->csv = false;
+    else
+        return false;
+    return true;
+}
+
+bool
+cdp_output_set_delimiter(struct cdp_output *o, const char *arg)
+{
+    if (strcmp(arg, "tab") == 0 || strcmp(arg, "\\t") == 0)
+        o->delimiter = '\t';
+    else if (strlen(arg) == 1 && arg[0] != '"' && arg[0] != '\n' && arg[0] != '\r')
+        o->delimiter = arg[0];
+    else
+        return false;
+    return true;
+}
+
+bool
+cdp_output_set_fields(struct cdp_output *o, const char *list)
+{
+    for (size_t i = 0; i < o->nfields; i++)
+        free(o->fields[i]);
+    o->nfields = 0;
+    char *copy = cdp_xstrdup(list), *save = NULL;
+    for (char *f = strtok_r(copy, ",", &save); f; f = strtok_r(NULL, ",", &save)) {
+        o->fields = cdp_xrealloc(o->fields, (o->nfields + 1) * sizeof *o->fields);
+        o->fields[o->nfields++] = cdp_xstrdup(f);
+    }
+    free(copy);
+    return o->nfields > 0;
+}
+
+static void
+flush_line(struct cdp_output *o)
+{
+    if (fwrite(o->line.data, 1, o->line.len, stdout) != o->line.len)
+        cdp_cli_stdout_failed();
+    cdp_buf_reset(&o->line);
+}
+
+/* A CSV cell, quoted when it holds the delimiter, a quote or a line break. */
+static void
+csv_cell(struct cdp_buf *out, const char *s, char delimiter)
+{
+    bool quote = strchr(s, delimiter) || strchr(s, '"') || strchr(s, '\n') || strchr(s, '\r');
+    if (!quote) {
+        cdp_buf_puts(out, s);
+        return;
+    }
+    cdp_buf_putc(out, '"');
+    for (; *s; s++) {
+        if (*s == '"')
+            cdp_buf_putc(out, '"');
+        cdp_buf_putc(out, *s);
+    }
+    cdp_buf_putc(out, '"');
+}
+
+/* The text of a field of the profile object for a CSV cell: empty for null. */
+static void
+csv_value(struct cdp_buf *out, json_t *profile, const char *path, char delimiter)
+{
+    json_t *v = cdp_json_path(profile, path);
+    if (v == NULL || json_is_null(v))
+        return;
+    if (json_is_string(v)) {
+        csv_cell(out, json_string_value(v), delimiter);
+    } else if (strcmp(path, "identifiers") == 0) {
+        struct cdp_buf joined = CDP_BUF_INIT;
+        size_t i;
+        json_t *item;
+        json_array_foreach(v, i, item)
+        {
+            if (i)
+                cdp_buf_putc(&joined, ' ');
+            cdp_buf_puts(&joined, json_string_value(item));
+        }
+        csv_cell(out, joined.data ? joined.data : "", delimiter);
+        cdp_buf_free(&joined);
+    } else {
+        char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
+        csv_cell(out, text ? text : "", delimiter);
+        free(text);
+    }
+}
+
+void
+cdp_output_begin(struct cdp_output *o)
+{
+    if (!o->csv || !o->header)
+        return;
+    if (o->tag_name) {
+        csv_cell(&o->line, o->tag_name, o->delimiter);
+        cdp_buf_putc(&o->line, o->delimiter);
+    }
+    for (size_t i = 0; i < o->nfields; i++) {
+        if (i)
+            cdp_buf_putc(&o->line, o->delimiter);
+        csv_cell(&o->line, o->fields[i], o->delimiter);
+    }
+    cdp_buf_puts(&o->line, "\r\n");
+    flush_line(o);
+}
+
+static void
+csv_row(struct cdp_output *o, json_t *obj, const char *tag)
+{
+    if (o->tag_name) {
+        csv_cell(&o->line, tag ? tag : "", o->delimiter);
+        cdp_buf_putc(&o->line, o->delimiter);
+    }
+    for (size_t i = 0; i < o->nfields; i++) {
+        if (i)
+            cdp_buf_putc(&o->line, o->delimiter);
+        csv_value(&o->line, obj, o->fields[i], o->delimiter);
+    }
+    cdp_buf_puts(&o->line, "\r\n");
+    flush_line(o);
+}
+
+/* {"NAME":"TAG", as the start of a tagged NDJSON record. */
+static void
+open_tagged(struct cdp_output *o, const char *tag)
+{
+    cdp_buf_putc(&o->line, '{');
+    cdp_view_string(&o->line, o->tag_name, strlen(o->tag_name));
+    cdp_buf_putc(&o->line, ':');
+    cdp_view_string(&o->line, tag ? tag : "", tag ? strlen(tag) : 0);
+    cdp_buf_putc(&o->line, ',');
+}
+
+void
+cdp_output_profile(struct cdp_output *o, struct cdp_profile *p, const char *tag)
+{
+    if (o->csv) {
+        json_t *obj = cdp_view_profile_json(p);
+        csv_row(o, obj, tag);
+        json_decref(obj);
+        return;
+    }
+    if (o->tag_name) {
+        open_tagged(o, tag);
+        size_t start = o->line.len;
+        cdp_view_profile(p, &o->line);
+        /* Drop the view's opening brace: the tag opened the object. */
+        memmove(o->line.data + start, o->line.data + start + 1, o->line.len - start - 1);
+        cdp_buf_truncate(&o->line, o->line.len - 1);
+    } else {
+        cdp_view_profile(p, &o->line);
+    }
+    cdp_buf_putc(&o->line, '\n');
+    flush_line(o);
+}
+
+void
+cdp_output_json(struct cdp_output *o, json_t *profile, const char *text, size_t len,
+                const char *tag)
+{
+    if (o->csv) {
+        csv_row(o, profile, tag);
+        return;
+    }
+    cdp_buf_append(&o->line, text, len);
+    cdp_buf_putc(&o->line, '\n');
+    flush_line(o);
+}
+
+void
+cdp_output_id_only(struct cdp_output *o, const char *id_hex, const char *tag)
+{
+    if (o->csv) {
+        json_t *obj = json_pack("{ss}", "id", id_hex);
+        csv_row(o, obj, tag);
+        json_decref(obj);
+        return;
+    }
+    if (o->tag_name)
+        open_tagged(o, tag);
+    else
+        cdp_buf_putc(&o->line, '{');
+    cdp_buf_printf(&o->line, "\"id\":\"%s\"}\n", id_hex);
+    flush_line(o);
+}
+
+void
+cdp_output_free(struct cdp_output *o)
+{
+    for (size_t i = 0; i < o->nfields; i++)
+        free(o->fields[i]);
+    free(o->fields);
+    cdp_buf_free(&o->line);
+}

@@ -1,0 +1,67 @@
+/*
+ * output.h - writing profiles on stdout: NDJSON (the profile object of
+ * view.h, one a line) or CSV with chosen fields.  Shared by the programs
+ * that print profiles, so they all print them the same way.
+ *
+ *     struct cdp_output out;
+ *     cdp_output_init(&out);
+ *     cdp_output_set_format(&out, "csv");       false: unknown format
+ *     cdp_output_set_fields(&out, "id,traits.email");
+ *     cdp_output_begin(&out);                   the CSV header row, if any
+ *     cdp_output_profile(&out, &profile, NULL);  for each profile
+ *     cdp_output_free(&out);
+ *
+ * A write error on stdout ends the program through cdp_cli_stdout_failed().
+ */
+#ifndef CDP_OUTPUT_H
+#define CDP_OUTPUT_H
+
+#include "buf.h"
+#include "profile.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+
+struct cdp_output {
+    bool csv;
+    bool header;    /* CSV: write a header row (default) */
+    char delimiter; /* CSV: default ',' */
+    char **fields;  /* CSV columns: paths into the profile object */
+    size_t nfields;
+    const char *tag_name; /* when set, each record starts with this member or column */
+    struct cdp_buf line;
+};
+
+void cdp_output_init(struct cdp_output *o);
+
+/* "ndjson" or "csv"; false for anything else. */
+bool cdp_output_set_format(struct cdp_output *o, const char *format);
+
+/* One character, or "tab"; false for anything else. */
+bool cdp_output_set_delimiter(struct cdp_output *o, const char *arg);
+
+/* A comma-separated list of paths (id, traits.email, computed.orders_count, ...); false if empty. */
+bool cdp_output_set_fields(struct cdp_output *o, const char *list);
+
+/* Writes the CSV header row when the format is CSV and a header is wanted. */
+void cdp_output_begin(struct cdp_output *o);
+
+/*
+ * Writes one profile.  tag, when tag_name is set, is the value of the first
+ * member ({"change":"entered",...}) or column.
+ */
+void cdp_output_profile(struct cdp_output *o, struct cdp_profile *p, const char *tag);
+
+/*
+ * Writes a profile given as a JSON object; text[0..len) is the object as it
+ * was read, written unchanged in NDJSON (and without a tag).
+ */
+void cdp_output_json(struct cdp_output *o, json_t *profile, const char *text, size_t len,
+                     const char *tag);
+
+/* Writes a record that has only an id ({"change":"exited","id":"..."}). */
+void cdp_output_id_only(struct cdp_output *o, const char *id_hex, const char *tag);
+
+void cdp_output_free(struct cdp_output *o);
+
+#endif
