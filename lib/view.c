@@ -6,6 +6,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void
@@ -67,6 +68,20 @@ cdp_view_micros(struct cdp_buf *out, int64_t micros)
     frac[n] = '\0';
     cdp_buf_printf(out, "%s%" PRIu64 "%s%s", micros < 0 ? "-" : "", v / 1000000, n ? "." : "",
                    frac);
+}
+
+bool
+cdp_view_purchase_frequency(const struct cdp_profile_head *h, double *per30)
+{
+    int64_t span = h->last_order_at - h->first_order_at;
+    if (h->orders_count < 2 || h->first_order_at == CDP_TIME_NONE || span <= 0)
+        return false;
+    /* Orders per 30 days over the span from the first order to the last. */
+    double f = (double)(h->orders_count - 1) * (30.0 * 86400000.0) / (double)span;
+    char text[32];
+    snprintf(text, sizeof text, "%.4g", f);
+    *per30 = strtod(text, NULL);
+    return true;
 }
 
 static void
@@ -186,14 +201,11 @@ cdp_view_profile(struct cdp_profile *p, struct cdp_buf *out)
     time_field(out, "first_order_at", h->first_order_at);
     time_field(out, "last_order_at", h->last_order_at);
     key(out, "purchase_frequency");
-    int64_t span = h->last_order_at - h->first_order_at;
-    if (h->orders_count >= 2 && h->first_order_at != CDP_TIME_NONE && span > 0) {
-        /* Orders per 30 days over the span from the first order to the last. */
-        double per30 = (double)(h->orders_count - 1) * (30.0 * 86400000.0) / (double)span;
+    double per30;
+    if (cdp_view_purchase_frequency(h, &per30))
         cdp_buf_printf(out, "%.4g", per30);
-    } else {
+    else
         cdp_buf_puts(out, "null");
-    }
     cdp_buf_putc(out, ',');
     uint_field(out, "returns_count", h->returns_count);
     uint_field(out, "abandoned_carts", h->abandoned_carts);

@@ -19,6 +19,13 @@ void cdp_view_profile(struct cdp_profile *p, struct cdp_buf *out);
 /* The profile as a JSON object (new reference). */
 json_t *cdp_view_profile_json(struct cdp_profile *p);
 
+/*
+ * Orders per 30 days between the first order and the last, rounded to the
+ * four significant digits the profile object shows; false when there are
+ * fewer than two orders or no span between them.
+ */
+bool cdp_view_purchase_frequency(const struct cdp_profile_head *h, double *per30);
+
 /* Appends a JSON string literal (quoted, escaped) of s[0..len) to out. */
 void cdp_view_string(struct cdp_buf *out, const char *s, size_t len);
 
