@@ -209,6 +209,20 @@ cdp_store_reserve(struct cdp_store *store)
     return 0;
 }
 
+int
+cdp_store_reserve_bytes(struct cdp_store *store, size_t bytes)
+{
+    MDB_envinfo info;
+    MDB_stat st;
+    int rc;
+    if ((rc = mdb_env_info(store->env, &info)) != 0 || (rc = mdb_env_stat(store->env, &st)) != 0)
+        return rc;
+    size_t used = (info.me_last_pgno + 1) * (size_t)st.ms_psize, size = info.me_mapsize;
+    while (size - used < bytes)
+        size *= 2;
+    return size == info.me_mapsize ? 0 : mdb_env_set_mapsize(store->env, size);
+}
+
 /* Finds where data.mdb is mapped, by device and inode in /proc/self/maps. */
 static bool
 find_mapping(struct cdp_store *store, unsigned long *lo, unsigned long *hi)

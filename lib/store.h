@@ -77,6 +77,13 @@ int cdp_store_grow(struct cdp_store *store);
 int cdp_store_reserve(struct cdp_store *store);
 
 /*
+ * Grows the map, if needed, so that at least bytes are free after what the
+ * store uses: for a write transaction whose size is known beforehand.
+ * Call it outside any transaction.  Returns 0 or an LMDB code.
+ */
+int cdp_store_reserve_bytes(struct cdp_store *store, size_t bytes);
+
+/*
  * Tells the kernel this process no longer needs the pages of the map it has
  * read: they stay in the page cache, but leave the process's resident set,
  * so a long import's memory does not grow with the size of the store.
