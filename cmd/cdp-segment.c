@@ -538,8 +538,17 @@ static void
 run_stdin(struct segment *sg)
 {
     compile(sg, sg->text);
-    if (cdp_expr_needs(sg->expr) & CDP_EXPR_NEEDS_EVENTS)
+    /*
+     * Event conditions need the store; consent reads it when the stream's
+     * objects carry no consent of their own and there is a store to read.
+     */
+    unsigned needs = cdp_expr_needs(sg->expr);
+    char err[512];
+    if (needs & CDP_EXPR_NEEDS_EVENTS)
         open_store(sg, false);
+    else if ((needs & CDP_EXPR_NEEDS_CONSENT) &&
+             cdp_store_open(&sg->store, sg->common.db, CDP_STORE_READ, err, sizeof err) == 0)
+        sg->store_open = true;
     MDB_txn *txn = NULL;
     int rc;
     if (sg->store_open && (rc = cdp_store_begin(&sg->store, false, &txn)) != 0)

@@ -220,7 +220,11 @@ struct parser {
     struct cdp_expr_error *err;
     bool failed;
     int in_event; /* inside an event function's arguments */
+    int depth;    /* nesting of parentheses, lists, calls and unary operators */
 };
+
+/* Deeper nesting than this is refused rather than risking the stack. */
+#define MAX_DEPTH 256
 
 /* 1-based column in characters of byte offset pos. */
 static size_t
@@ -1030,10 +1034,17 @@ arith_values(int op, const struct value *a, const struct value *b, struct value 
 static struct node *
 parse_unary(struct parser *p)
 {
+    if (p->tok.t == T_MINUS && p->depth + 1 > MAX_DEPTH) {
+        fail_at(p, p->tok.pos, "the expression is nested too deeply (more than %d levels)",
+                MAX_DEPTH);
+        return NULL;
+    }
     if (p->tok.t == T_MINUS) {
+        p->depth++;
         size_t pos = p->tok.pos;
         next(p);
         struct node *a = parse_unary(p);
+        p->depth--;
         if (p->failed)
             return a;
         if (a->type != VT_ANY && a->type != VT_NUM && a->type != VT_DUR) {
@@ -1086,7 +1097,7 @@ parse_mul(struct parser *p)
             if (arith_values(op, &a->lit, &b->lit, &r))
                 n->lit = r;
             else
-                n->lit.t = n->type = VT_NULL;
+                n->lit.t = VT_NULL; /* 1 / 0: a number that has no value */
         }
         a = n;
     }
@@ -1121,7 +1132,7 @@ parse_add(struct parser *p)
             if (arith_values(op, &a->lit, &b->lit, &r))
                 n->lit = r;
             else
-                n->lit.t = n->type = VT_NULL;
+                n->lit.t = VT_NULL; /* 1 / 0: a number that has no value */
         }
         a = n;
     }
@@ -1255,15 +1266,11 @@ parse_comparison(struct parser *p)
                     return a;
         }
         struct node *n = new_node(p, N_IN, a->column);
+        n->op = negated_in; /* "not in" is false on null, like every comparison */
         n->a = a;
         n->b = b;
         n->type = VT_BOOL;
-        if (!negated_in)
-            return n;
-        struct node *neg = new_node(p, N_NOT, pos);
-        neg->a = n;
-        neg->type = VT_BOOL;
-        return neg;
+        return n;
     }
     int sop = is_kw(p, "contains") ? SOP_CONTAINS : is_kw(p, "starts_with") ? SOP_STARTS
                                                   : is_kw(p, "ends_with")   ? SOP_ENDS
@@ -1336,8 +1343,14 @@ parse_not(struct parser *p)
 {
     if (is_kw(p, "not")) {
         size_t pos = p->tok.pos;
+        if (p->depth + 1 > MAX_DEPTH) {
+            fail_at(p, pos, "the expression is nested too deeply (more than %d levels)", MAX_DEPTH);
+            return NULL;
+        }
         next(p);
+        p->depth++;
         struct node *a = parse_not(p);
+        p->depth--;
         if (p->failed)
             return a;
         if (!condition_type(a->type)) {
@@ -1403,7 +1416,15 @@ parse_and(struct parser *p)
 static struct node *
 parse_or(struct parser *p)
 {
-    return parse_logic(p, "or", N_OR, parse_and);
+    if (++p->depth > MAX_DEPTH) {
+        fail_at(p, p->tok.pos, "the expression is nested too deeply (more than %d levels)",
+                MAX_DEPTH);
+        p->depth--;
+        return NULL;
+    }
+    struct node *n = parse_logic(p, "or", N_OR, parse_and);
+    p->depth--;
+    return n;
 }
 
 struct cdp_expr *
@@ -1417,7 +1438,7 @@ cdp_expr_compile(const char *text, int64_t now, struct cdp_expr_error *err)
     struct parser p = {.text = text, .e = e, .err = err};
     next(&p);
     if (p.tok.t == T_EOF && !p.failed)
-        fail_at(&p, 0, "the expression is empty");
+        fail_at(&p, p.tok.pos, "the expression is empty");
     struct node *root = p.failed ? NULL : parse_or(&p);
     if (!p.failed && p.tok.t != T_EOF) {
         char what[64];
@@ -1669,10 +1690,14 @@ field_value(struct eval *x, const struct node *n, struct value *out)
             from_json(json_walk(json_object_get(s->json, "traits"), n->path, 0, n->npath), out);
             return;
         case F_CONSENT: {
-            json_t *c = json_walk(json_object_get(s->json, "consent"), n->path, 0, 1);
-            out->t = VT_BOOL;
-            out->b = json_is_true(c);
-            return;
+            /* The stream's own consent object, else the store's ledger. */
+            json_t *consent = json_object_get(s->json, "consent");
+            if (json_is_object(consent) || s->store == NULL || s->txn == NULL) {
+                out->t = VT_BOOL;
+                out->b = json_is_true(json_walk(consent, n->path, 0, 1));
+                return;
+            }
+            break;
         }
         default:
             typed_from_json(json_walk(json_object_get(s->json, "computed"), n->path, 0, 1),
@@ -1680,7 +1705,7 @@ field_value(struct eval *x, const struct node *n, struct value *out)
             return;
         }
     }
-    if (s->head == NULL && n->field != F_ID && n->field != F_CONSENT)
+    if (s->head == NULL && s->json == NULL && n->field != F_ID && n->field != F_CONSENT)
         return;
     switch (n->field) {
     case F_ID:
@@ -2177,11 +2202,12 @@ eval(struct eval *x, const struct node *n, struct value *out)
         eval(x, n->a, &a);
         eval(x, n->b, &b);
         if (a.t == VT_NULL || b.t != VT_LIST)
-            out->b = false;
-        else if (a.t == VT_LIST)
+            return;
+        if (a.t == VT_LIST)
             out->b = list_any(&a, in_list, &b);
         else
             out->b = list_any(&b, equal_to, &a);
+        out->b = out->b != (n->op != 0);
         return;
     case N_STROP:
         eval(x, n->a, &a);
