@@ -43,6 +43,7 @@ usage(FILE *out)
 {
     fprintf(out,
             "Usage: cdp-segment [options] EXPRESSION\n"
+            "       cdp-segment [options] --stdin EXPRESSION < profiles.ndjson\n"
             "       cdp-segment [options] --save NAME EXPRESSION\n"
             "       cdp-segment [options] --run NAME | --changes NAME | --delete NAME\n"
             "       cdp-segment [options] --list\n"
@@ -143,7 +144,7 @@ member_key(unsigned char *key, const char *name, const struct cdp_id *id)
 static int
 next_member(MDB_cursor *cursor, const char *name, const struct cdp_id *after, struct cdp_id *id)
 {
-    unsigned char key[80];
+    unsigned char key[96];
     size_t prefix = member_key(key, name, NULL);
     size_t klen = member_key(key, name, after);
     MDB_val k = {klen, key}, v;
@@ -161,7 +162,7 @@ next_member(MDB_cursor *cursor, const char *name, const struct cdp_id *after, st
 static int
 put_member(struct segment *sg, MDB_txn *txn, const struct cdp_id *id)
 {
-    unsigned char key[80], when[8];
+    unsigned char key[96], when[8];
     MDB_val k = {member_key(key, sg->name, id), key}, v = {8, when};
     cdp_store_put_be64(when, (uint64_t)sg->common.now);
     return mdb_put(txn, sg->store.dbi[CDP_DB_MEMBERS], &k, &v, 0);
@@ -170,7 +171,7 @@ put_member(struct segment *sg, MDB_txn *txn, const struct cdp_id *id)
 static int
 delete_member(struct segment *sg, MDB_txn *txn, const struct cdp_id *id)
 {
-    unsigned char key[80];
+    unsigned char key[96];
     MDB_val k = {member_key(key, sg->name, id), key};
     return mdb_del(txn, sg->store.dbi[CDP_DB_MEMBERS], &k, NULL);
 }
@@ -308,6 +309,12 @@ scan(struct segment *sg, MDB_txn *txn, bool record)
         memcpy(id.bytes, key.mv_data, 16);
         if (!evaluate(sg, txn, &id, &value, &r, &match))
             continue;
+        if (match && need_profile && !complete(&r, &id, &value)) {
+            char hex[CDP_ID_HEX_SIZE];
+            cdp_hash_to_hex(&id, hex);
+            cdp_cli_warn("profile %s: damaged record skipped", hex);
+            match = false;
+        }
         if (match) {
             sg->matched++;
             if (record && (rc = put_member(sg, txn, &id)) != 0) {
@@ -316,7 +323,7 @@ scan(struct segment *sg, MDB_txn *txn, bool record)
             }
             if (sg->ids)
                 emit_id(sg, &id, NULL);
-            else if (need_profile && complete(&r, &id, &value))
+            else if (need_profile)
                 cdp_output_profile(&sg->out, &r.profile, NULL);
         }
         release(&r);
@@ -389,10 +396,13 @@ changes(struct segment *sg, MDB_txn *txn)
         if (rc != 0)
             break;
         bool member = have == 0 && cdp_hash_compare(&old, &id) == 0;
-        if (!evaluate(sg, txn, &id, &value, &r, &match))
-            match = false;
-        else
-            release(&r);
+        if (!evaluate(sg, txn, &id, &value, &r, &match)) {
+            /* A damaged record: its membership stays as it was. */
+            if (member)
+                have = next_member(members, sg->name, &id, &old);
+            continue;
+        }
+        release(&r);
         if (match)
             sg->matched++;
         if (match && !member) {
@@ -434,20 +444,20 @@ changes(struct segment *sg, MDB_txn *txn)
 
 /* ---- modes ---- */
 
-static void
+/* Compiles text into sg->expr; false after printing where and why it failed. */
+static bool
 compile(struct segment *sg, const char *text)
 {
     struct cdp_expr_error err;
     sg->expr = cdp_expr_compile(text, sg->common.now, &err);
     if (sg->expr != NULL)
-        return;
+        return true;
     struct cdp_buf shown = CDP_BUF_INIT;
     cdp_expr_show_error(text, &err, &shown);
-    bool type = strncmp(err.message, "cannot ", 7) == 0 || strstr(err.message, " not a") != NULL;
     fprintf(stderr, "%s: %s error at column %zu: %s\n%s", cdp_cli_progname(),
-            type ? "type" : "syntax", err.column, err.message, shown.data);
+            err.type ? "type" : "syntax", err.column, err.message, shown.data);
     cdp_buf_free(&shown);
-    exit(CDP_EXIT_USAGE);
+    return false;
 }
 
 /* Enough free map for a membership of every profile, so a write does not run out mid-scan. */
@@ -496,9 +506,10 @@ run_store(struct segment *sg)
             cdp_cli_die(CDP_EXIT_FAILURE, "no saved segment '%s' (see --list)", sg->name);
         const char *saved = json_string_value(json_object_get(def, "expression"));
         sg->saved_text = cdp_xstrdup(saved ? saved : "");
-        compile(sg, sg->saved_text);
-    } else {
-        compile(sg, sg->text);
+        if (!compile(sg, sg->saved_text)) {
+            mdb_txn_abort(txn);
+            cdp_cli_die(CDP_EXIT_FAILURE, "saved segment '%s' no longer compiles", sg->name);
+        }
     }
     if (sg->mode == MODE_SAVE) {
         def = json_pack("{ss}", "expression", sg->text);
@@ -537,7 +548,6 @@ fail:
 static void
 run_stdin(struct segment *sg)
 {
-    compile(sg, sg->text);
     /*
      * Event conditions need the store; consent reads it when the stream's
      * objects carry no consent of their own and there is a store to read.
@@ -589,8 +599,11 @@ run_stdin(struct segment *sg)
             store_failed(sg, rc);
         if (match) {
             sg->matched++;
-            if (sg->ids) {
-                cdp_buf_printf(&sg->line, "%s\n", hex ? hex : "");
+            if (sg->ids && hex == NULL) {
+                cdp_cli_warn("-:%llu: the profile has no id", (unsigned long long)lines.lineno);
+                sg->rejected = true;
+            } else if (sg->ids) {
+                cdp_buf_printf(&sg->line, "%s\n", hex);
                 emit_line(sg);
             } else if (!sg->count) {
                 cdp_output_json(&sg->out, obj, line, len, NULL);
@@ -770,6 +783,9 @@ main(int argc, char **argv)
         cdp_cli_usage_error("--fields needs at least one field");
     if (sg.from_stdin && sg.mode != MODE_QUERY)
         cdp_cli_usage_error("--stdin works with an expression, not with saved segments");
+    /* The expression is checked before the store or the output file is touched. */
+    if (wants_expression && !compile(&sg, sg.text))
+        return CDP_EXIT_USAGE;
     if (sg.common.output && freopen(sg.common.output, "w", stdout) == NULL)
         cdp_cli_die(CDP_EXIT_FAILURE, "%s: %s", sg.common.output, strerror(errno));
 

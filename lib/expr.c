@@ -237,16 +237,34 @@ column_of(const char *text, size_t pos)
     return col;
 }
 
-static void __attribute__((format(printf, 3, 4)))
-fail_at(struct parser *p, size_t pos, const char *fmt, ...)
+static void
+vfail_at(struct parser *p, size_t pos, bool type, const char *fmt, va_list ap)
 {
     if (p->failed)
         return;
     p->failed = true;
     p->err->column = column_of(p->text, pos);
+    p->err->type = type;
+    vsnprintf(p->err->message, sizeof p->err->message, fmt, ap);
+}
+
+/* A syntax error at byte offset pos. */
+static void __attribute__((format(printf, 3, 4)))
+fail_at(struct parser *p, size_t pos, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(p->err->message, sizeof p->err->message, fmt, ap);
+    vfail_at(p, pos, false, fmt, ap);
+    va_end(ap);
+}
+
+/* A type error at byte offset pos: well-formed, but the types do not fit. */
+static void __attribute__((format(printf, 3, 4)))
+type_fail_at(struct parser *p, size_t pos, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfail_at(p, pos, true, fmt, ap);
     va_end(ap);
 }
 
@@ -719,7 +737,11 @@ static int64_t
 constant_duration(struct parser *p, struct node *n)
 {
     if (n->kind != N_LIT || n->type != VT_DUR) {
-        fail_at(p, n->column, "'within' takes a duration such as 30d");
+        type_fail_at(p, n->column, "'within' takes a duration such as 30d");
+        return 0;
+    }
+    if (n->lit.ms <= 0) {
+        fail_at(p, n->column, "'within' takes a duration longer than 0");
         return 0;
     }
     return n->lit.ms;
@@ -805,12 +827,12 @@ parse_call(struct parser *p, const char *name, size_t len, size_t pos)
         } else if (ev_fns[which].takes_value && n->arg == NULL) {
             n->arg = parse_or(p);
             if (!p->failed && n->arg->type != VT_ANY && n->arg->type != VT_NUM)
-                fail_at(p, argpos, "%s() adds up numbers, not %s", ev_fns[which].name,
+                type_fail_at(p, argpos, "%s() adds up numbers, not %s", ev_fns[which].name,
                         type_names[n->arg->type]);
         } else if (n->cond == NULL) {
             n->cond = parse_or(p);
             if (!p->failed && !condition_type(n->cond->type))
-                fail_at(p, argpos, "expected a condition on the event, found %s",
+                type_fail_at(p, argpos, "expected a condition on the event, found %s",
                         type_names[n->cond->type]);
         } else {
             fail_at(p, argpos, "too many arguments to %s()", ev_fns[which].name);
@@ -1048,7 +1070,7 @@ parse_unary(struct parser *p)
         if (p->failed)
             return a;
         if (a->type != VT_ANY && a->type != VT_NUM && a->type != VT_DUR) {
-            fail_at(p, pos, "cannot negate %s", type_names[a->type]);
+            type_fail_at(p, pos, "cannot negate %s", type_names[a->type]);
             return a;
         }
         if (a->kind == N_LIT) {
@@ -1082,7 +1104,7 @@ parse_mul(struct parser *p)
             return a;
         enum vtype t = arith_type(op, a->type, b->type);
         if (t == VT_NULL) {
-            fail_at(p, pos, "cannot compute %s %s %s", type_names[a->type], op_text(op),
+            type_fail_at(p, pos, "cannot compute %s %s %s", type_names[a->type], op_text(op),
                     type_names[b->type]);
             return a;
         }
@@ -1117,7 +1139,7 @@ parse_add(struct parser *p)
             return a;
         enum vtype t = arith_type(op, a->type, b->type);
         if (t == VT_NULL) {
-            fail_at(p, pos, "cannot compute %s %s %s", type_names[a->type], op_text(op),
+            type_fail_at(p, pos, "cannot compute %s %s %s", type_names[a->type], op_text(op),
                     type_names[b->type]);
             return a;
         }
@@ -1163,7 +1185,7 @@ check_comparison(struct parser *p, int op, struct node *a, struct node *b, size_
             bool ok = other->type == VT_TIME ? cdp_time_parse(lit->lit.s, lit->lit.len, &ms)
                                              : cdp_time_parse_duration(lit->lit.s, lit->lit.len, &ms);
             if (!ok) {
-                fail_at(p, lit->column, "cannot compare %s with the string '%s', which is not %s",
+                type_fail_at(p, lit->column, "cannot compare %s with the string '%s', which is not %s",
                         type_names[other->type], lit->lit.s, type_names[other->type]);
                 return false;
             }
@@ -1175,16 +1197,16 @@ check_comparison(struct parser *p, int op, struct node *a, struct node *b, size_
     if (x == VT_ANY || y == VT_ANY)
         return true;
     if (x == VT_OBJ || y == VT_OBJ || x == VT_LIST || y == VT_LIST) {
-        fail_at(p, pos, "cannot compare %s with %s (use contains or in for lists)", type_names[x],
+        type_fail_at(p, pos, "cannot compare %s with %s (use contains or in for lists)", type_names[x],
                 type_names[y]);
         return false;
     }
     if (x != y) {
-        fail_at(p, pos, "cannot compare %s with %s", type_names[x], type_names[y]);
+        type_fail_at(p, pos, "cannot compare %s with %s", type_names[x], type_names[y]);
         return false;
     }
     if (x == VT_BOOL && op != T_EQ && op != T_NE) {
-        fail_at(p, pos, "booleans are only equal or not");
+        type_fail_at(p, pos, "booleans are only equal or not");
         return false;
     }
     return true;
@@ -1211,7 +1233,7 @@ parse_comparison(struct parser *p)
         }
         if (b->kind == N_LIT && b->type == VT_NULL) {
             if (t != T_EQ && t != T_NE) {
-                fail_at(p, pos, "only = and != compare with null");
+                type_fail_at(p, pos, "only = and != compare with null");
                 return a;
             }
             n = new_node(p, N_ISNULL, a->column);
@@ -1255,7 +1277,7 @@ parse_comparison(struct parser *p)
         if (p->failed)
             return a;
         if (b->type != VT_LIST && b->type != VT_ANY) {
-            fail_at(p, b->column, "'in' takes a list, such as ['a', 'b'], not %s",
+            type_fail_at(p, b->column, "'in' takes a list, such as ['a', 'b'], not %s",
                     type_names[b->type]);
             return a;
         }
@@ -1279,7 +1301,7 @@ parse_comparison(struct parser *p)
         const char *opname = sop == SOP_CONTAINS ? "contains" : sop == SOP_STARTS ? "starts_with"
                                                                                    : "ends_with";
         if (a->type != VT_ANY && a->type != VT_STR && a->type != VT_LIST) {
-            fail_at(p, pos, "'%s' works on strings and lists, not %s", opname, type_names[a->type]);
+            type_fail_at(p, pos, "'%s' works on strings and lists, not %s", opname, type_names[a->type]);
             return a;
         }
         next(p);
@@ -1288,7 +1310,7 @@ parse_comparison(struct parser *p)
             return a;
         if (b->type != VT_ANY && b->type != VT_STR &&
             !(sop == SOP_CONTAINS && a->type != VT_STR && b->type != VT_LIST && b->type != VT_OBJ)) {
-            fail_at(p, b->column, "'%s' takes a string, not %s", opname, type_names[b->type]);
+            type_fail_at(p, b->column, "'%s' takes a string, not %s", opname, type_names[b->type]);
             return a;
         }
         struct node *n = new_node(p, N_STROP, a->column);
@@ -1300,7 +1322,7 @@ parse_comparison(struct parser *p)
     }
     if (is_kw(p, "matches")) {
         if (a->type != VT_ANY && a->type != VT_STR && a->type != VT_LIST) {
-            fail_at(p, pos, "'matches' works on strings, not %s", type_names[a->type]);
+            type_fail_at(p, pos, "'matches' works on strings, not %s", type_names[a->type]);
             return a;
         }
         next(p);
@@ -1354,7 +1376,7 @@ parse_not(struct parser *p)
         if (p->failed)
             return a;
         if (!condition_type(a->type)) {
-            fail_at(p, a->column, "'not' needs a condition, not %s", type_names[a->type]);
+            type_fail_at(p, a->column, "'not' needs a condition, not %s", type_names[a->type]);
             return a;
         }
         struct node *n = new_node(p, N_NOT, pos);
@@ -1387,12 +1409,12 @@ parse_logic(struct parser *p, const char *kw, enum nkind kind, struct node *(*op
         if (p->failed)
             return a;
         if (!condition_type(a->type)) {
-            fail_at(p, a->column, "'%s' needs conditions on both sides, not %s", kw,
+            type_fail_at(p, a->column, "'%s' needs conditions on both sides, not %s", kw,
                     type_names[a->type]);
             return a;
         }
         if (!condition_type(b->type)) {
-            fail_at(p, b->column, "'%s' needs conditions on both sides, not %s", kw,
+            type_fail_at(p, b->column, "'%s' needs conditions on both sides, not %s", kw,
                     type_names[b->type]);
             return a;
         }
@@ -1446,7 +1468,7 @@ cdp_expr_compile(const char *text, int64_t now, struct cdp_expr_error *err)
         fail_at(&p, p.tok.pos, "unexpected %s (expected an operator, 'and' or 'or')", what);
     }
     if (!p.failed && !condition_type(root->type))
-        fail_at(&p, root->column, "the expression is %s, not a condition (compare it with something)",
+        type_fail_at(&p, root->column, "the expression is %s, not a condition (compare it with something)",
                 type_names[root->type]);
     free(p.tok.str);
     if (p.failed) {

@@ -13,10 +13,11 @@
  *              that are not identifiers.  A missing field is null.
  *   literals   numbers, 'strings' and "strings", true, false, null,
  *              ISO 8601 dates and times (2024-05-01, 2024-05-01T10:00:00Z),
- *              durations (30d, 12h, 15m, 45s, 2w), now, lists [a, b, ...]
+ *              durations (30d, 12h, 15m, 45s, 500ms, 2w, 1d12h), now,
+ *              lists of constants [a, b, ...]
  *   operators  or < and < not < comparison < + - < * / < unary -
- *              = (also ==) != < <= > >= in, not in, contains, starts_with,
- *              ends_with, matches (POSIX extended regex), exists
+ *              = (also ==) != (also <>) < <= > >= in, not in, contains,
+ *              starts_with, ends_with, matches (POSIX extended regex), exists
  *   events     count(COND, within D), sum(PATH, COND, within D), avg, min,
  *              max (like sum), first(COND, within D), last(COND, within D),
  *              ever(COND, within D); COND and "within D" are optional; in
@@ -46,8 +47,9 @@ struct cdp_expr;
 
 /* Where and why compiling failed. */
 struct cdp_expr_error {
-    size_t column;      /* 1-based, in characters of the expression text */
-    char message[256];  /* e.g. "expected a value after '>='" */
+    size_t column;     /* 1-based, in characters of the expression text */
+    bool type;         /* a type error (well-formed, but the types do not fit) */
+    char message[256]; /* e.g. "expected a value, found 'and'" */
 };
 
 /* What evaluating needs from a profile, so that a scan does no more work than that. */
@@ -82,7 +84,8 @@ void cdp_expr_show_error(const char *text, const struct cdp_expr_error *err, str
  * when the expression needs sections) or a profile object as cdp-export
  * writes it (json).  store and txn, when set, give the events and the
  * consent records of the profile with this id; without them an event
- * condition sees no events and every consent is false.
+ * condition sees no events and every consent is false.  A profile object
+ * with a "consent" object of its own is read from it instead of the store.
  */
 struct cdp_expr_subject {
     struct cdp_id id;
