@@ -38,6 +38,20 @@ cdp-export --format csv --fields id,traits.email,traits.firstName,traits.lastNam
 say cdp-export --lookup email:ines.andre@example.fr
 cdp-export --lookup email:ines.andre@example.fr | jq .
 
+# Segments: customers who ordered twice, and people seen on the web who
+# never ordered; the second is saved, so a later run reports only changes.
+say cdp-segment --now 2026-01-01 -f csv --fields id,traits.email,computed.orders_count \
+    "'computed.orders_count >= 2 and computed.last_order_at > now - 365d'"
+cdp-segment --now 2026-01-01 -f csv --fields id,traits.email,computed.orders_count \
+    'computed.orders_count >= 2 and computed.last_order_at > now - 365d'
+
+say cdp-segment --save browsers --ids "'ever(type = \"page\") and not ever(event = \"Order Completed\")'"
+cdp-segment --save browsers --ids 'ever(type = "page") and not ever(event = "Order Completed")'
+say cdp-segment --changes browsers --count
+cdp-segment --changes browsers --count
+say cdp-segment --list
+cdp-segment --list
+
 say cdp-export '>' demo-out/profiles.ndjson
 cdp-export >demo-out/profiles.ndjson
 printf '%s profiles written to demo-out/profiles.ndjson (store: demo-out/cdp.db)\n' \
