@@ -1765,7 +1765,7 @@ field_value(struct eval *x, const struct node *n, struct value *out)
         out->t = VT_BOOL;
         out->b = false;
         if (s->store && s->txn) {
-            int rc = cdp_consent_granted(s->store, s->txn, &s->id, n->path[0], &out->b);
+            int rc = cdp_consent_granted(s->store, s->txn, &s->id, n->path[0], x->e->now, &out->b);
             if (rc != 0)
                 x->rc = rc;
         }

@@ -11,6 +11,7 @@
  * in a temporary directory, filled with the ingest engine.
  */
 #include "computed.h"
+#include "consent.h"
 #include "expr.h"
 #include "ingest.h"
 #include "profile.h"
@@ -1461,25 +1462,23 @@ stored_match(int line, struct stored *x, const char *text, bool want)
 
 #define EVENTS(x, text, want) stored_match(__LINE__, x, text, want)
 
-/*
- * Writes a consent record as segment.md lays it out: key = profile id (16) .
- * purpose . NUL . time (8, sortable) . sequence (8, big-endian); the value
- * starts with the state, 1 granted, 0 not.
- */
+/* Adds a consent record to the ledger (seq only tells records apart in the source). */
 static void
 put_consent(MDB_txn *txn, const struct cdp_id *id, const char *purpose, const char *when,
             uint64_t seq, bool granted)
 {
-    unsigned char key[16 + 64 + 1 + 8 + 8];
-    size_t n = strlen(purpose);
-    memcpy(key, id->bytes, 16);
-    memcpy(key + 16, purpose, n);
-    key[16 + n] = '\0';
-    cdp_store_put_time(key + 16 + n + 1, at(when));
-    cdp_store_put_be64(key + 16 + n + 9, seq);
-    unsigned char state = granted ? 1 : 0;
-    MDB_val k = {16 + n + 17, key}, v = {1, &state};
-    CHECK_INT(mdb_put(txn, store.dbi[CDP_DB_CONSENT], &k, &v, 0), 0);
+    struct cdp_consent_record r;
+    char proof[32];
+    memset(&r, 0, sizeof r);
+    snprintf(r.purpose, sizeof r.purpose, "%s", purpose);
+    snprintf(proof, sizeof proof, "form-%llu", (unsigned long long)seq);
+    r.status = granted ? CDP_CONSENT_GRANTED : CDP_CONSENT_DENIED;
+    r.time = at(when);
+    r.expires = CDP_TIME_NONE;
+    r.source = "test";
+    r.proof = proof;
+    r.recorded = now_ms;
+    CHECK_INT(cdp_consent_append(&store, txn, id, &r), 0);
 }
 
 static void
