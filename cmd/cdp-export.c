@@ -173,7 +173,7 @@ export_one(struct export *ex, MDB_txn *txn)
         cdp_profile_free(&p);
         return 0;
     }
-    json_t *obj = cdp_view_profile_json(&p);
+    json_t *obj = cdp_output_profile_json(&ex->out, &p);
     cdp_profile_free(&p);
     if (ex->events) {
         struct events_ctx c = {&ex->store, json_array(), CDP_BUF_INIT};
@@ -266,8 +266,13 @@ main(int argc, char **argv)
     int rc = cdp_store_begin(&ex.store, false, &txn);
     if (rc != 0)
         cdp_cli_die(CDP_EXIT_FAILURE, "store '%s': %s", ex.common.db, cdp_store_strerror(rc));
+    ex.out.store = &ex.store;
+    ex.out.txn = txn;
+    ex.out.now = ex.common.now;
     cdp_output_begin(&ex.out);
     rc = ex.lookup ? export_one(&ex, txn) : export_all(&ex, txn);
+    if (rc == 0)
+        rc = ex.out.error;
     mdb_txn_abort(txn);
     cdp_store_close(&ex.store);
     int status = CDP_EXIT_OK;

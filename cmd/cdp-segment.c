@@ -516,12 +516,17 @@ run_store(struct segment *sg)
         json_object_set_new(def, "saved_at", time_json(sg->common.now));
     }
     sg->out.tag_name = sg->mode == MODE_CHANGES ? "change" : NULL;
+    sg->out.store = &sg->store;
+    sg->out.txn = txn;
+    sg->out.now = sg->common.now;
     if (!sg->count && !sg->ids)
         cdp_output_begin(&sg->out);
 
     if (sg->mode == MODE_SAVE && (rc = clear_members(sg, txn)) != 0)
         goto fail;
     rc = sg->mode == MODE_CHANGES ? changes(sg, txn) : scan(sg, txn, sg->mode == MODE_SAVE);
+    if (rc == 0)
+        rc = sg->out.error;
     if (rc != 0)
         goto fail;
     if (write) {

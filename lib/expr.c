@@ -1715,8 +1715,12 @@ field_value(struct eval *x, const struct node *n, struct value *out)
             /* The stream's own consent object, else the store's ledger. */
             json_t *consent = json_object_get(s->json, "consent");
             if (json_is_object(consent) || s->store == NULL || s->txn == NULL) {
+                /* true, or {"granted": true, ...} as cdp-export writes it */
+                json_t *c = json_walk(consent, n->path, 0, 1);
+                if (json_is_object(c))
+                    c = json_object_get(c, "granted");
                 out->t = VT_BOOL;
-                out->b = json_is_true(json_walk(consent, n->path, 0, 1));
+                out->b = json_is_true(c);
                 return;
             }
             break;

@@ -2,6 +2,7 @@
  * ingest.c - identity resolution and profile updates for one event.
  */
 #include "ingest.h"
+#include "consent.h"
 #include "events.h"
 #include "profile.h"
 #include "timeparse.h"
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define MAX_PROFILES CDP_EVENT_MAX_IDENTIFIERS
 
@@ -32,6 +34,7 @@ cdp_ingest_free(struct cdp_ingest *ing)
     cdp_buf_free(&ing->scratch);
     cdp_buf_free(&ing->record);
     cdp_buf_free(&ing->warnings);
+    json_decref(ing->purposes);
 }
 
 int
@@ -69,6 +72,11 @@ cdp_ingest_begin(struct cdp_ingest *ing)
     }
     ing->suppression_empty = st.ms_entries == 0;
     if ((rc = cdp_store_load_codec(ing->store, ing->txn)) != 0) {
+        cdp_ingest_abort(ing);
+        return rc;
+    }
+    json_decref(ing->purposes);
+    if ((ing->purposes = cdp_consent_purposes(ing->store, ing->txn, &rc)) == NULL) {
         cdp_ingest_abort(ing);
         return rc;
     }
@@ -794,6 +802,107 @@ new_profile(struct cdp_ingest *ing, const struct cdp_event *ev, int which, struc
     return 0;
 }
 
+/* ---- consent carried by events ---- */
+
+/*
+ * Segment's consent categories are named by each site; these common names
+ * map to purposes of the vocabulary (a name that is a purpose maps to itself).
+ */
+static const struct {
+    const char *category;
+    const char *purpose;
+} consent_aliases[] = {
+    {"advertising", "ads_personalization"}, {"ads", "ads_personalization"},
+    {"targeting", "ads_personalization"},   {"analytics", "analytics"},
+    {"performance", "analytics"},           {"marketing", "email_marketing"},
+    {"email", "email_marketing"},           {"sms", "sms_marketing"},
+    {"personalization", "profiling"},       {"personalisation", "profiling"},
+    {"sharing", "data_sharing"},
+};
+
+static const char *
+consent_purpose(json_t *purposes, const char *category)
+{
+    if (cdp_consent_purpose_known(purposes, category))
+        return category;
+    for (size_t i = 0; i < sizeof consent_aliases / sizeof consent_aliases[0]; i++)
+        if (strcasecmp(consent_aliases[i].category, category) == 0 &&
+            cdp_consent_purpose_known(purposes, consent_aliases[i].purpose))
+            return consent_aliases[i].purpose;
+    return NULL;
+}
+
+/*
+ * Writes the consent an event carries into the ledger of profile p, at the
+ * event's time: Segment's context.consent.categoryPreferences (category ->
+ * true/false) and cdp's context.consent.purposes (purpose -> status word,
+ * or {"status", "expires", "channel", "proof"}).  An unknown purpose or an
+ * unreadable status is a warning; the event lands all the same.
+ */
+static int
+apply_consent(struct cdp_ingest *ing, const struct cdp_profile *p, const struct cdp_event *ev,
+              json_t *root)
+{
+    json_t *consent = json_object_get(json_object_get(root, "context"), "consent");
+    if (!json_is_object(consent))
+        return 0;
+    const char *groups[] = {"categoryPreferences", "purposes"};
+    for (int g = 0; g < 2; g++) {
+        json_t *prefs = json_object_get(consent, groups[g]);
+        const char *name;
+        json_t *v;
+        json_object_foreach(prefs, name, v)
+        {
+            const char *purpose = consent_purpose(ing->purposes, name);
+            if (purpose == NULL) {
+                cdp_buf_printf(&ing->warnings,
+                               "consent for '%s' ignored: not a purpose (see cdp-consent "
+                               "--purposes)\n",
+                               name);
+                ing->stats.warnings++;
+                continue;
+            }
+            struct cdp_consent_record r;
+            memset(&r, 0, sizeof r);
+            snprintf(r.purpose, sizeof r.purpose, "%s", purpose);
+            r.time = ev->time;
+            r.expires = CDP_TIME_NONE;
+            r.source = ing->options->source;
+            r.proof = ev->message_generated ? NULL : ev->message_id;
+            r.recorded = ing->now;
+            json_t *status = json_is_object(v) ? json_object_get(v, "status") : v;
+            bool ok;
+            if (json_is_boolean(status)) {
+                r.status = json_is_true(status) ? CDP_CONSENT_GRANTED : CDP_CONSENT_DENIED;
+                ok = true;
+            } else {
+                ok = json_is_string(status) &&
+                     cdp_consent_parse_status(json_string_value(status), &r.status);
+            }
+            if (ok && json_is_object(v)) {
+                const char *expires = json_string_value(json_object_get(v, "expires"));
+                if (expires && *expires && !cdp_time_parse(expires, strlen(expires), &r.expires))
+                    ok = false;
+                r.channel = json_string_value(json_object_get(v, "channel"));
+                const char *proof = json_string_value(json_object_get(v, "proof"));
+                if (proof && *proof)
+                    r.proof = proof;
+            }
+            if (!ok) {
+                cdp_buf_printf(&ing->warnings,
+                               "consent for '%s' ignored: unreadable status or expiry\n", name);
+                ing->stats.warnings++;
+                continue;
+            }
+            int rc = cdp_consent_append(ing->store, ing->txn, &p->id, &r);
+            if (rc != 0)
+                return rc;
+            ing->consent_records++;
+        }
+    }
+    return 0;
+}
+
 int
 cdp_ingest_event(struct cdp_ingest *ing, json_t *root, const char *raw, size_t rawlen,
                  enum cdp_ingest_result *result, char *reason, size_t reasonsize)
@@ -1035,6 +1144,9 @@ cdp_ingest_event(struct cdp_ingest *ing, json_t *root, const char *raw, size_t r
         goto out;
     if ((rc = store_event(ing, p, &ev, root, raw, rawlen, evkey)) != 0)
         goto out;
+    if ((rc = apply_consent(ing, p, &ev, root)) != 0)
+        goto out;
+    ing->last_profile = p->id;
     if ((counter == CDP_COUNTER_ORDER || counter == CDP_COUNTER_CHECKOUT) &&
         (rc = recompute_from_events(ing, p, false)) != 0)
         goto out;

@@ -75,6 +75,9 @@ struct cdp_ingest {
     struct cdp_buf scratch;
     struct cdp_buf record;
     struct cdp_buf warnings;
+    json_t *purposes;          /* the store's consent purposes, loaded with the transaction */
+    uint64_t consent_records;  /* consent records written, over the engine's life */
+    struct cdp_id last_profile; /* the profile the last landed event went to */
 };
 
 /* Sets up an engine (no transaction yet). */

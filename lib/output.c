@@ -3,6 +3,7 @@
  */
 #include "output.h"
 #include "cli.h"
+#include "consent.h"
 #include "event.h"
 #include "view.h"
 
@@ -156,24 +157,50 @@ open_tagged(struct cdp_output *o, const char *tag)
     cdp_buf_putc(&o->line, ',');
 }
 
+/* The profile object's consent member, when a store is at hand. */
+static const char *
+extra_members(struct cdp_output *o, struct cdp_profile *p)
+{
+    if (o->store == NULL || o->txn == NULL)
+        return NULL;
+    cdp_buf_reset(&o->members);
+    cdp_buf_puts(&o->members, "\"consent\":");
+    int rc = cdp_consent_view(o->store, o->txn, &p->id, o->now, &o->members);
+    if (rc != 0 && o->error == 0)
+        o->error = rc;
+    return o->members.data;
+}
+
+json_t *
+cdp_output_profile_json(struct cdp_output *o, struct cdp_profile *p)
+{
+    const char *members = extra_members(o, p);
+    struct cdp_buf text = CDP_BUF_INIT;
+    cdp_view_profile_with(p, members, &text);
+    json_t *obj = json_loadb(text.data, text.len, 0, NULL);
+    cdp_buf_free(&text);
+    return obj;
+}
+
 void
 cdp_output_profile(struct cdp_output *o, struct cdp_profile *p, const char *tag)
 {
     if (o->csv) {
-        json_t *obj = cdp_view_profile_json(p);
+        json_t *obj = cdp_output_profile_json(o, p);
         csv_row(o, obj, tag);
         json_decref(obj);
         return;
     }
+    const char *members = extra_members(o, p);
     if (o->tag_name) {
         open_tagged(o, tag);
         size_t start = o->line.len;
-        cdp_view_profile(p, &o->line);
+        cdp_view_profile_with(p, members, &o->line);
         /* Drop the view's opening brace: the tag opened the object. */
         memmove(o->line.data + start, o->line.data + start + 1, o->line.len - start - 1);
         cdp_buf_truncate(&o->line, o->line.len - 1);
     } else {
-        cdp_view_profile(p, &o->line);
+        cdp_view_profile_with(p, members, &o->line);
     }
     cdp_buf_putc(&o->line, '\n');
     flush_line(o);
@@ -216,4 +243,5 @@ cdp_output_free(struct cdp_output *o)
         free(o->fields[i]);
     free(o->fields);
     cdp_buf_free(&o->line);
+    cdp_buf_free(&o->members);
 }

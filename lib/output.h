@@ -18,6 +18,7 @@
 
 #include "buf.h"
 #include "profile.h"
+#include "store.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -29,7 +30,13 @@ struct cdp_output {
     char **fields;  /* CSV columns: paths into the profile object */
     size_t nfields;
     const char *tag_name; /* when set, each record starts with this member or column */
+    /* When set, profiles show their consent as of now, read from the store. */
+    struct cdp_store *store;
+    MDB_txn *txn;
+    int64_t now;
+    int error; /* an LMDB code met while reading consent, else 0 */
     struct cdp_buf line;
+    struct cdp_buf members;
 };
 
 void cdp_output_init(struct cdp_output *o);
@@ -58,6 +65,9 @@ void cdp_output_profile(struct cdp_output *o, struct cdp_profile *p, const char 
  */
 void cdp_output_json(struct cdp_output *o, json_t *profile, const char *text, size_t len,
                      const char *tag);
+
+/* The profile object that cdp_output_profile() writes, as a new JSON object. */
+json_t *cdp_output_profile_json(struct cdp_output *o, struct cdp_profile *p);
 
 /* Writes a record that has only an id ({"change":"exited","id":"..."}). */
 void cdp_output_id_only(struct cdp_output *o, const char *id_hex, const char *tag);

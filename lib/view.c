@@ -135,6 +135,12 @@ dump_value(struct cdp_buf *out, json_t *value)
 void
 cdp_view_profile(struct cdp_profile *p, struct cdp_buf *out)
 {
+    cdp_view_profile_with(p, NULL, out);
+}
+
+void
+cdp_view_profile_with(struct cdp_profile *p, const char *members, struct cdp_buf *out)
+{
     cdp_profile_load(p);
     const struct cdp_profile_head *h = &p->head;
     char hex[CDP_ID_HEX_SIZE];
@@ -218,6 +224,10 @@ cdp_view_profile(struct cdp_profile *p, struct cdp_buf *out)
     cdp_view_time(out, h->first_seen);
     cdp_buf_puts(out, ",\"last_seen\":");
     cdp_view_time(out, h->last_seen);
+    if (members && *members) {
+        cdp_buf_putc(out, ',');
+        cdp_buf_puts(out, members);
+    }
     cdp_buf_putc(out, '}');
 }
 

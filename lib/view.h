@@ -3,7 +3,8 @@
  * cdp-export writes and cdp-segment reads.
  *
  *   {"id": "...", "identifiers": ["email:...", ...], "traits": {...},
- *    "computed": {...}, "first_seen": "...", "last_seen": "..."}
+ *    "computed": {...}, "first_seen": "...", "last_seen": "...",
+ *    "consent": {...}}     (consent when the store is at hand: consent.h)
  */
 #ifndef CDP_VIEW_H
 #define CDP_VIEW_H
@@ -15,6 +16,12 @@
 
 /* Appends the profile as one line of compact JSON (no newline) to out. */
 void cdp_view_profile(struct cdp_profile *p, struct cdp_buf *out);
+
+/*
+ * The same, with more members at the end: members is their JSON text
+ * without braces ("\"consent\":{...}"), or NULL.
+ */
+void cdp_view_profile_with(struct cdp_profile *p, const char *members, struct cdp_buf *out);
 
 /* The profile as a JSON object (new reference). */
 json_t *cdp_view_profile_json(struct cdp_profile *p);
