@@ -19,6 +19,7 @@ enum target_kind {
     T_PROPERTY, /* properties.x */
     T_CONTEXT,  /* context.x */
     T_EXTERNAL, /* --id kind=Column */
+    T_CONSENT,  /* consent.PURPOSE[.expires|.proof|.channel] */
 };
 
 struct column {
@@ -199,6 +200,9 @@ set_target(struct column *col, const char *field)
     } else if (strncmp(field, "properties.", 11) == 0) {
         col->kind = T_PROPERTY;
         col->name = cdp_xstrdup(field + 11);
+    } else if (strncmp(field, "consent.", 8) == 0 && field[8] != '\0') {
+        col->kind = T_CONSENT;
+        col->name = cdp_xstrdup(field + 8);
     } else if (strncmp(field, "context.", 8) == 0) {
         col->kind = T_CONTEXT;
         col->name = cdp_xstrdup(field + 8);
@@ -339,6 +343,16 @@ build_event(struct cdp_csvin *in, char *reason, size_t size)
         case T_CONTEXT:
             json_object_set_new(child(ev, "context"), col->name, v);
             break;
+        case T_CONSENT: {
+            /* context.consent.purposes.PURPOSE = {"status": ..., "expires": ...} */
+            json_t *purposes = child(child(child(ev, "context"), "consent"), "purposes");
+            const char *dot = strchr(col->name, '.');
+            char purpose[80];
+            size_t n = dot ? (size_t)(dot - col->name) : strlen(col->name);
+            snprintf(purpose, sizeof purpose, "%.*s", (int)(n < 79 ? n : 79), col->name);
+            json_object_set_new(child(purposes, purpose), dot ? dot + 1 : "status", v);
+            break;
+        }
         case T_EXTERNAL: {
             json_t *ctx = child(ev, "context"), *list = json_object_get(ctx, "externalIds");
             if (list == NULL) {

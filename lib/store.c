@@ -5,6 +5,8 @@
 #include "codec.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -12,6 +14,7 @@
 #include <sys/random.h>
 #include <sys/sysmacros.h>
 #include <time.h>
+#include <unistd.h>
 
 #define INITIAL_MAP_SIZE ((size_t)256 << 20)
 
@@ -221,6 +224,120 @@ cdp_store_reserve_bytes(struct cdp_store *store, size_t bytes)
     while (size - used < bytes)
         size *= 2;
     return size == info.me_mapsize ? 0 : mdb_env_set_mapsize(store->env, size);
+}
+
+/* Counts the lines of the reader table after its header. */
+static int
+count_reader(const char *msg, void *ctx)
+{
+    (void)msg;
+    (*(int *)ctx)++;
+    return 0;
+}
+
+/* Copies every record of database name from txn into a fresh environment, in key order. */
+static int
+copy_database(MDB_txn *from, MDB_env *to, const char *name)
+{
+    MDB_dbi src, dst;
+    MDB_cursor *cursor;
+    MDB_txn *txn;
+    MDB_val k, v;
+    int rc = mdb_dbi_open(from, name, 0, &src);
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc != 0 || (rc = mdb_cursor_open(from, src, &cursor)) != 0)
+        return rc;
+    if ((rc = mdb_txn_begin(to, NULL, 0, &txn)) != 0 ||
+        (rc = mdb_dbi_open(txn, name, MDB_CREATE, &dst)) != 0)
+        goto done;
+    size_t n = 0;
+    while ((rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)) == 0) {
+        if ((rc = mdb_put(txn, dst, &k, &v, MDB_APPEND)) != 0)
+            break;
+        if (++n % 100000 == 0) {
+            if ((rc = mdb_txn_commit(txn)) != 0 || (rc = mdb_txn_begin(to, NULL, 0, &txn)) != 0) {
+                txn = NULL;
+                break;
+            }
+        }
+    }
+    if (rc == MDB_NOTFOUND)
+        rc = mdb_txn_commit(txn);
+    else if (txn)
+        mdb_txn_abort(txn);
+done:
+    mdb_cursor_close(cursor);
+    return rc;
+}
+
+int
+cdp_store_rewrite(const char *path, char *errbuf, size_t errsize)
+{
+    MDB_env *old = NULL, *fresh = NULL;
+    MDB_txn *hold = NULL;
+    MDB_envinfo info;
+    char tmp[PATH_MAX], from[PATH_MAX], to[PATH_MAX];
+    int rc, readers = 0, dead;
+    snprintf(errbuf, errsize, "cannot rewrite the store");
+    if (snprintf(tmp, sizeof tmp, "%s/rewrite.tmp", path) >= (int)sizeof tmp)
+        return ENAMETOOLONG;
+    snprintf(from, sizeof from, "%s/data.mdb", tmp);
+    snprintf(to, sizeof to, "%s/data.mdb", path);
+    if ((rc = mdb_env_create(&old)) != 0 || (rc = mdb_env_set_maxdbs(old, CDP_DB_COUNT + 4)) != 0 ||
+        (rc = mdb_env_open(old, path, MDB_NOTLS | MDB_NORDAHEAD, 0600)) != 0)
+        goto out;
+    mdb_reader_check(old, &dead);
+    mdb_reader_list(old, count_reader, &readers);
+    if (readers > 1) {
+        snprintf(errbuf, errsize, "other processes have the store open; run it again alone");
+        rc = EBUSY;
+        goto out;
+    }
+    /* The write transaction keeps other writers out while the copy is made. */
+    if ((rc = mdb_txn_begin(old, NULL, 0, &hold)) != 0 || (rc = mdb_env_info(old, &info)) != 0)
+        goto out;
+    rmdir(tmp);
+    unlink(from);
+    if (mkdir(tmp, 0700) != 0 && errno != EEXIST) {
+        rc = errno;
+        goto out;
+    }
+    if ((rc = mdb_env_create(&fresh)) != 0 ||
+        (rc = mdb_env_set_maxdbs(fresh, CDP_DB_COUNT + 4)) != 0 ||
+        (rc = mdb_env_set_mapsize(fresh, info.me_mapsize)) != 0 ||
+        (rc = mdb_env_open(fresh, tmp, MDB_NOTLS | MDB_NOSYNC, 0600)) != 0)
+        goto out;
+    for (int i = 0; i < CDP_DB_COUNT && rc == 0; i++)
+        rc = copy_database(hold, fresh, db_names[i]);
+    if (rc == 0)
+        rc = mdb_env_sync(fresh, 1);
+    mdb_env_close(fresh);
+    fresh = NULL;
+    if (rc == 0 && rename(from, to) != 0)
+        rc = errno;
+    if (rc == 0) {
+        int dir = open(path, O_RDONLY | O_DIRECTORY);
+        if (dir >= 0) {
+            fsync(dir);
+            close(dir);
+        }
+    }
+out:
+    if (fresh)
+        mdb_env_close(fresh);
+    if (hold)
+        mdb_txn_abort(hold);
+    if (old)
+        mdb_env_close(old);
+    snprintf(from, sizeof from, "%s/data.mdb", tmp);
+    unlink(from);
+    snprintf(from, sizeof from, "%s/lock.mdb", tmp);
+    unlink(from);
+    rmdir(tmp);
+    if (rc != 0 && rc != EBUSY)
+        snprintf(errbuf, errsize, "cannot rewrite the store: %s", cdp_store_strerror(rc));
+    return rc;
 }
 
 /* Finds where data.mdb is mapped, by device and inode in /proc/self/maps. */

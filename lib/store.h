@@ -84,6 +84,16 @@ int cdp_store_reserve(struct cdp_store *store);
 int cdp_store_reserve_bytes(struct cdp_store *store, size_t bytes);
 
 /*
+ * Rewrites the store at path into a new data file that holds only the live
+ * records, every page written afresh, and puts it in place of the old one:
+ * what was deleted is then gone from the file, not merely freed (LMDB keeps
+ * freed pages, and the free space inside pages, with their old bytes).  The
+ * store must not be open in this process; it fails with EBUSY when another
+ * process has it open.  Returns 0, or an error code with errbuf set.
+ */
+int cdp_store_rewrite(const char *path, char *errbuf, size_t errsize);
+
+/*
  * Tells the kernel this process no longer needs the pages of the map it has
  * read: they stay in the page cache, but leave the process's resident set,
  * so a long import's memory does not grow with the size of the store.
