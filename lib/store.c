@@ -277,7 +277,7 @@ cdp_store_rewrite(const char *path, char *errbuf, size_t errsize)
     MDB_env *old = NULL, *fresh = NULL;
     MDB_txn *hold = NULL;
     MDB_envinfo info;
-    char tmp[PATH_MAX], from[PATH_MAX], to[PATH_MAX];
+    char tmp[PATH_MAX - 32], from[PATH_MAX], to[PATH_MAX];
     int rc, readers = 0, dead;
     snprintf(errbuf, errsize, "cannot rewrite the store");
     if (snprintf(tmp, sizeof tmp, "%s/rewrite.tmp", path) >= (int)sizeof tmp)
