@@ -683,7 +683,9 @@ run_forget(struct consent *c, int argc, char **argv)
     if (rc != 0 || (rc = cdp_store_begin(&c->store, true, &txn)) != 0)
         store_failed(c, rc);
     find_person(c, txn, &id);
-    if ((rc = cdp_erase_profile(&c->store, txn, &id, c->common.now, &counts, &receipt)) != 0) {
+    struct cdp_buf marks = CDP_BUF_INIT;
+    if ((rc = cdp_erase_profile(&c->store, txn, &id, c->common.now, &counts, &receipt, &marks)) !=
+        0) {
         mdb_txn_abort(txn);
         store_failed(c, rc);
     }
@@ -697,10 +699,16 @@ run_forget(struct consent *c, int argc, char **argv)
     c->store_open = false;
     /* Freed pages keep their bytes: rewrite the file so they are gone. */
     char err[512];
-    if ((rc = cdp_store_rewrite(c->common.db, err, sizeof err)) != 0)
+    bool recoded;
+    rc = cdp_erase_scrub(c->common.db, &marks, &recoded, err, sizeof err);
+    cdp_buf_free(&marks);
+    if (rc != 0)
         cdp_cli_die(CDP_EXIT_FAILURE,
                     "the erasure is committed, but its bytes are still in the data file: %s",
                     err);
+    if (recoded && c->common.verbose)
+        cdp_cli_warn("the event dictionary held the person's data: events recompressed with a "
+                     "new one");
     emit_json(c, receipt);
     json_decref(receipt);
 }

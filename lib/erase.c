@@ -3,12 +3,15 @@
  */
 #include "erase.h"
 #include "buf.h"
+#include "codec.h"
 #include "consent.h"
 #include "events.h"
 #include "ingest.h"
 #include "profile.h"
 #include "timeparse.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The strings that give the person away: id, identifiers and their values, trait texts. */
@@ -226,7 +229,7 @@ suppress_identifier(const char *identifier, void *ctx)
 
 int
 cdp_erase_profile(struct cdp_store *store, MDB_txn *txn, const struct cdp_id *id, int64_t now,
-                  struct cdp_erase_counts *counts, json_t **receipt)
+                  struct cdp_erase_counts *counts, json_t **receipt, struct cdp_buf *marks)
 {
     memset(counts, 0, sizeof *counts);
     *receipt = NULL;
@@ -282,9 +285,138 @@ cdp_erase_profile(struct cdp_store *store, MDB_txn *txn, const struct cdp_id *id
                          (json_int_t)counts->consent_records, "segment_memberships",
                          (json_int_t)counts->segment_memberships, "merge_log_entries",
                          (json_int_t)counts->merge_log_entries);
+    cdp_buf_reset(marks);
+    for (size_t i = 0; i < m.count; i++)
+        cdp_buf_append(marks, m.items[i], strlen(m.items[i]) + 1);
 out:
     json_decref(sc.hashes);
     free_marks(&m);
     cdp_profile_free(&p);
+    return rc;
+}
+
+/* ---- the rewrite, with the events recompressed when the dictionary names the person ---- */
+
+struct recode {
+    struct cdp_codec *old, *fresh;
+    struct cdp_buf dict; /* the new dictionary (empty: none) */
+    struct cdp_buf text, value;
+};
+
+static int
+recode_record(int db, const MDB_val *key, MDB_val *value, void *ctx)
+{
+    struct recode *r = ctx;
+    if (db == CDP_DB_META && key->mv_size == 10 && memcmp(key->mv_data, "event_dict", 10) == 0) {
+        if (r->dict.len == 0)
+            return CDP_STORE_DROP;
+        value->mv_size = r->dict.len;
+        value->mv_data = r->dict.data;
+        return 0;
+    }
+    if (db != CDP_DB_EVENTS)
+        return 0;
+    struct cdp_stored_event ev;
+    if (!cdp_events_decode(key, value, &ev) || !(ev.flags & CDP_EVENT_PACKED))
+        return 0;
+    if (!cdp_codec_decompress(r->old, ev.json, ev.json_len, &r->text))
+        return MDB_CORRUPTED;
+    /* Names and ids are not NUL-terminated in the record: copy them. */
+    char *name = cdp_xmalloc(ev.name_len + ev.source_len + ev.message_len + 3);
+    char *source = name + ev.name_len + 1, *message = source + ev.source_len + 1;
+    memcpy(name, ev.name, ev.name_len);
+    name[ev.name_len] = '\0';
+    memcpy(source, ev.source, ev.source_len);
+    source[ev.source_len] = '\0';
+    memcpy(message, ev.message_id, ev.message_len);
+    message[ev.message_len] = '\0';
+    cdp_events_encode(&r->value, r->fresh, ev.time, ev.type, ev.flags & ~CDP_EVENT_PACKED, name,
+                      source, message, r->text.data, r->text.len);
+    free(name);
+    value->mv_size = r->value.len;
+    value->mv_data = r->value.data;
+    return 0;
+}
+
+/* Trains a dictionary on up to 5000 of the store's events, decompressed with the old one. */
+static int
+train_again(struct cdp_store *store, struct recode *r)
+{
+    MDB_txn *txn = NULL;
+    MDB_cursor *cursor;
+    MDB_val k, v;
+    struct cdp_buf samples = CDP_BUF_INIT;
+    size_t *sizes = cdp_xmalloc(5000 * sizeof *sizes), count = 0;
+    int rc = cdp_store_begin(store, false, &txn);
+    if (rc != 0 || (rc = mdb_cursor_open(txn, store->dbi[CDP_DB_EVENTS], &cursor)) != 0)
+        goto out;
+    while (count < 5000 && (rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)) == 0) {
+        struct cdp_stored_event ev;
+        size_t len;
+        if (!cdp_events_decode(&k, &v, &ev))
+            continue;
+        const char *text = cdp_events_text(store, &ev, &r->text, &len);
+        if (text == NULL)
+            continue;
+        cdp_buf_append(&samples, text, len);
+        sizes[count++] = len;
+    }
+    mdb_cursor_close(cursor);
+    rc = rc == MDB_NOTFOUND || rc == 0 ? 0 : rc;
+    if (rc == 0 && cdp_codec_train(samples.data, sizes, count, &r->dict))
+        r->fresh = cdp_codec_new(r->dict.data, r->dict.len);
+    if (r->fresh == NULL)
+        cdp_buf_reset(&r->dict);
+out:
+    if (txn)
+        mdb_txn_abort(txn);
+    cdp_buf_free(&samples);
+    free(sizes);
+    return rc;
+}
+
+int
+cdp_erase_scrub(const char *path, const struct cdp_buf *marks, bool *recoded, char *err,
+                size_t errsize)
+{
+    struct cdp_store store;
+    struct recode r;
+    memset(&r, 0, sizeof r);
+    *recoded = false;
+    int rc = cdp_store_open(&store, path, CDP_STORE_READ, err, errsize);
+    if (rc != 0)
+        return rc;
+    bool named = false;
+    MDB_txn *txn;
+    MDB_val dict;
+    if ((rc = cdp_store_begin(&store, false, &txn)) == 0) {
+        if (cdp_store_meta_get(&store, txn, "event_dict", &dict) == 0) {
+            for (size_t off = 0; off < marks->len && !named;) {
+                const char *mark = marks->data + off;
+                size_t n = strlen(mark);
+                named = memmem(dict.mv_data, dict.mv_size, mark, n) != NULL;
+                off += n + 1;
+            }
+        }
+        mdb_txn_abort(txn);
+    }
+    if (rc == 0 && named && store.codec != NULL) {
+        /* The old codec reads the samples, then the rewrite's records: it outlives the store. */
+        r.old = store.codec;
+        rc = train_again(&store, &r);
+        store.codec = NULL;
+    }
+    cdp_store_close(&store);
+    if (rc == 0) {
+        rc = cdp_store_rewrite(path, r.old ? recode_record : NULL, &r, err, errsize);
+        *recoded = rc == 0 && r.old != NULL;
+    } else {
+        snprintf(err, errsize, "%s", cdp_store_strerror(rc));
+    }
+    cdp_codec_free(r.old);
+    cdp_codec_free(r.fresh);
+    cdp_buf_free(&r.dict);
+    cdp_buf_free(&r.text);
+    cdp_buf_free(&r.value);
     return rc;
 }

@@ -6,10 +6,12 @@
 #ifndef CDP_ERASE_H
 #define CDP_ERASE_H
 
+#include "buf.h"
 #include "hash.h"
 #include "store.h"
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 struct cdp_erase_counts {
@@ -36,6 +38,20 @@ struct cdp_erase_counts {
  * rewritten (cdp_store_rewrite).
  */
 int cdp_erase_profile(struct cdp_store *store, MDB_txn *txn, const struct cdp_id *id,
-                      int64_t now, struct cdp_erase_counts *counts, json_t **receipt);
+                      int64_t now, struct cdp_erase_counts *counts, json_t **receipt,
+                      struct cdp_buf *marks);
+
+/*
+ * After cdp_erase_profile() has committed: rewrites the store at path so
+ * that the erased bytes leave the data file.  marks (NUL-separated, as
+ * cdp_erase_profile() left them) are the person's identifiers and texts:
+ * when the event dictionary holds one of them (it was trained on the
+ * store's first events), a new dictionary is trained on the events left and
+ * every event is recompressed with it.  Needs the store closed in this
+ * process and not open in any other.  Returns 0, or an error code with the
+ * reason in err; *recoded tells whether events were recompressed.
+ */
+int cdp_erase_scrub(const char *path, const struct cdp_buf *marks, bool *recoded, char *err,
+                    size_t errsize);
 
 #endif

@@ -237,7 +237,8 @@ count_reader(const char *msg, void *ctx)
 
 /* Copies every record of database name from txn into a fresh environment, in key order. */
 static int
-copy_database(MDB_txn *from, MDB_env *to, const char *name)
+copy_database(MDB_txn *from, MDB_env *to, int db, const char *name, cdp_store_transform_fn fn,
+              void *ctx)
 {
     MDB_dbi src, dst;
     MDB_cursor *cursor;
@@ -253,6 +254,15 @@ copy_database(MDB_txn *from, MDB_env *to, const char *name)
         goto done;
     size_t n = 0;
     while ((rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)) == 0) {
+        if (fn != NULL) {
+            int t = fn(db, &k, &v, ctx);
+            if (t == CDP_STORE_DROP)
+                continue;
+            if (t != 0) {
+                rc = t;
+                break;
+            }
+        }
         if ((rc = mdb_put(txn, dst, &k, &v, MDB_APPEND)) != 0)
             break;
         if (++n % 100000 == 0) {
@@ -272,7 +282,8 @@ done:
 }
 
 int
-cdp_store_rewrite(const char *path, char *errbuf, size_t errsize)
+cdp_store_rewrite(const char *path, cdp_store_transform_fn fn, void *ctx, char *errbuf,
+                  size_t errsize)
 {
     MDB_env *old = NULL, *fresh = NULL;
     MDB_txn *hold = NULL;
@@ -309,7 +320,7 @@ cdp_store_rewrite(const char *path, char *errbuf, size_t errsize)
         (rc = mdb_env_open(fresh, tmp, MDB_NOTLS | MDB_NOSYNC, 0600)) != 0)
         goto out;
     for (int i = 0; i < CDP_DB_COUNT && rc == 0; i++)
-        rc = copy_database(hold, fresh, db_names[i]);
+        rc = copy_database(hold, fresh, i, db_names[i], fn, ctx);
     if (rc == 0)
         rc = mdb_env_sync(fresh, 1);
     mdb_env_close(fresh);

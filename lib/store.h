@@ -89,9 +89,15 @@ int cdp_store_reserve_bytes(struct cdp_store *store, size_t bytes);
  * what was deleted is then gone from the file, not merely freed (LMDB keeps
  * freed pages, and the free space inside pages, with their old bytes).  The
  * store must not be open in this process; it fails with EBUSY when another
- * process has it open.  Returns 0, or an error code with errbuf set.
+ * process has it open.  fn, when given, sees every record on the way (db is
+ * an enum cdp_db) and may point *value at new bytes, return CDP_STORE_DROP
+ * to leave the record out, or return an error code to stop.  Returns 0, or
+ * an error code with errbuf set.
  */
-int cdp_store_rewrite(const char *path, char *errbuf, size_t errsize);
+enum { CDP_STORE_DROP = -1 };
+typedef int (*cdp_store_transform_fn)(int db, const MDB_val *key, MDB_val *value, void *ctx);
+int cdp_store_rewrite(const char *path, cdp_store_transform_fn fn, void *ctx, char *errbuf,
+                      size_t errsize);
 
 /*
  * Tells the kernel this process no longer needs the pages of the map it has
