@@ -68,7 +68,7 @@ usage(FILE *out)
             "      --count NAME=CTR    track event NAME feeds computed counter CTR\n"
             "      --limit KIND=N      at most N identifiers of KIND per profile\n"
             "      --batch N           events per transaction at most (default: 50000)\n"
-            "      --memory MB         commit early when memory passes MB (default: 150;\n"
+            "      --memory MB         keep the resident set near MB (default: 140;\n"
             "                          0: no limit)\n"
             "\n%s",
             cdp_cli_common_help);
@@ -195,17 +195,37 @@ parse_line(struct run *run, const struct item *it, char *reason, size_t size)
     return root;
 }
 
-/* Resident memory in bytes, from /proc/self/statm (0 when unknown). */
-static size_t
-resident_bytes(void)
+/*
+ * The process's resident memory, split in two, from /proc/self/statm: the
+ * pages of the store's file mapping ("shared") and the rest, mostly the
+ * copies of the pages the open transaction changed ("own").  Both are 0
+ * when unknown.  The file stays open: this is read every few events.
+ */
+struct memory_use {
+    size_t own, shared;
+};
+
+static struct memory_use
+memory_use(void)
 {
-    unsigned long size, resident;
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (f == NULL)
-        return 0;
-    int n = fscanf(f, "%lu %lu", &size, &resident);
-    fclose(f);
-    return n == 2 ? resident * (size_t)sysconf(_SC_PAGESIZE) : 0;
+    static int fd = -2;
+    struct memory_use m = {0, 0};
+    char text[128];
+    if (fd == -2)
+        fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return m;
+    ssize_t n = pread(fd, text, sizeof text - 1, 0);
+    if (n <= 0)
+        return m;
+    text[n] = '\0';
+    unsigned long size, resident, shared;
+    if (sscanf(text, "%lu %lu %lu", &size, &resident, &shared) != 3)
+        return m;
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    m.shared = shared * page;
+    m.own = resident > shared ? (resident - shared) * page : 0;
+    return m;
 }
 
 /*
@@ -261,14 +281,20 @@ process_items(struct run *run, size_t first, size_t *next)
     for (i = first; i < run->nitems; i++) {
         struct item *it = &run->items[i];
         /*
-         * Random lookups touch pages all over the map; dropping them from the
-         * resident set now and then bounds memory by what a few hundred
-         * events touch, not the batch.  The map is a shared file mapping: the
-         * pages stay in the page cache and read back the same.
+         * Memory is looked at every 16 events.  Random lookups touch pages
+         * all over the map: once they pass an eighth of the budget they are
+         * dropped from the resident set (the map is a shared file mapping;
+         * the pages stay in the page cache and read back the same).  The
+         * rest is mostly LMDB's copies of the pages this transaction
+         * changed, which grow with the store's size: past seven eighths of
+         * the budget the transaction commits early.  The result does not
+         * depend on where transactions end.
          */
-        if ((i - first) % 128 == 127) {
-            cdp_store_release_pages(&run->store);
-            if (run->memory_budget && resident_bytes() > run->memory_budget)
+        if (run->memory_budget && (i - first) % 16 == 15) {
+            struct memory_use m = memory_use();
+            if (m.shared > run->memory_budget / 8)
+                cdp_store_release_pages(&run->store);
+            if (m.own > run->memory_budget / 8 * 7)
                 break;
         }
         json_t *root = it->raw ? parse_line(run, it, reason, sizeof reason) : it->root;
@@ -567,7 +593,7 @@ main(int argc, char **argv)
     run.max_line = CDP_INPUT_DEFAULT_MAX_LINE;
     run.max_depth = CDP_INPUT_DEFAULT_MAX_DEPTH;
     run.batch_size = 50000;
-    run.memory_budget = (size_t)150 << 20;
+    run.memory_budget = (size_t)140 << 20;
     run.csv.delimiter = ',';
 
     while ((opt = getopt_long(argc, argv, CDP_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
