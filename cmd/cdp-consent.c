@@ -18,6 +18,7 @@
 #include "input.h"
 #include "lookup.h"
 #include "store.h"
+#include "tcf.h"
 #include "timeparse.h"
 
 #include <errno.h>
@@ -42,6 +43,9 @@ enum {
     OPT_DATE_FORMAT,
     OPT_SOURCE,
     OPT_COUNTRY,
+    OPT_TCF,
+    OPT_RECORD,
+    OPT_VENDOR,
 };
 
 static void
@@ -52,6 +56,7 @@ usage(FILE *out)
             "       cdp-consent --require PURPOSE[,PURPOSE...] < profiles.ndjson\n"
             "       cdp-consent --status ID | --object ID | --forget ID\n"
             "       cdp-consent --audit | --purposes | --set-purposes LIST\n"
+            "       cdp-consent --tcf STRING [--record ID --vendor N]\n"
             "Record consent, filter profiles by it, and act on a person's rights.\n"
             "\n"
             "Modes:\n"
@@ -64,6 +69,8 @@ usage(FILE *out)
             "      --audit             list the audit trail\n"
             "      --purposes          list the purposes\n"
             "      --set-purposes LIST configure the purposes (comma-separated)\n"
+            "      --tcf STRING        decode an IAB TCF v2.2 TC string; with --record ID\n"
+            "                          and --vendor N, record what it grants vendor N\n"
             "ID is any identifier (email:jane@example.com, user:u1, phone:...) or a\n"
             "profile id.\n"
             "\n"
@@ -79,7 +86,7 @@ usage(FILE *out)
 }
 
 enum mode { M_NONE, M_IMPORT, M_REQUIRE, M_STATUS, M_OBJECT, M_FORGET, M_AUDIT, M_PURPOSES,
-            M_SET_PURPOSES };
+            M_SET_PURPOSES, M_TCF };
 
 struct consent {
     struct cdp_common common;
@@ -90,6 +97,8 @@ struct consent {
     const char *map, *delimiter, *date_format, *source, *country;
     const char **ids;
     size_t nids;
+    const char *record; /* --tcf --record ID */
+    int vendor;         /* --vendor N, or -1 */
     json_t *purposes; /* the vocabulary */
     bool rejected;
     struct cdp_buf line;
@@ -766,12 +775,85 @@ run_set_purposes(struct consent *c)
     json_decref(list);
 }
 
+/* ---- --tcf ---- */
+
+/*
+ * Decodes a TC string and prints it; with --record, writes a record per
+ * purpose the TCF table maps: granted when the string grants it to our
+ * vendor, denied otherwise, at the string's lastUpdated time, with the
+ * string as proof.
+ */
+static void
+run_tcf(struct consent *c, int argc, char **argv)
+{
+    struct cdp_tcf t;
+    char reason[256];
+    if (!cdp_tcf_decode(c->arg, strlen(c->arg), &t, reason, sizeof reason)) {
+        cdp_cli_warn("TC string rejected: %s", reason);
+        c->rejected = true;
+        return;
+    }
+    for (size_t i = 0; i < t.warning_count; i++)
+        cdp_cli_warn("TC string: %s", t.warnings[i]);
+    if (c->record == NULL) {
+        cdp_tcf_to_json(&t, &c->line);
+        cdp_buf_putc(&c->line, '\n');
+        emit(c);
+        cdp_tcf_free(&t);
+        return;
+    }
+    open_store(c, true);
+    MDB_txn *txn;
+    struct cdp_id id;
+    int rc = cdp_store_begin(&c->store, true, &txn);
+    if (rc != 0)
+        store_failed(c, rc);
+    const char *arg = c->arg;
+    c->arg = c->record;
+    find_person(c, txn, &id);
+    c->arg = arg;
+    json_t *made = json_object();
+    size_t i;
+    json_t *p;
+    json_array_foreach(c->purposes, i, p)
+    {
+        const char *purpose = json_string_value(p);
+        size_t n;
+        if (cdp_tcf_purpose_map(purpose, &n) == NULL || n == 0)
+            continue;
+        struct cdp_consent_record r;
+        memset(&r, 0, sizeof r);
+        snprintf(r.purpose, sizeof r.purpose, "%s", purpose);
+        r.status = cdp_tcf_purpose_granted(&t, purpose, c->vendor) ? CDP_CONSENT_GRANTED
+                                                                    : CDP_CONSENT_DENIED;
+        r.time = t.last_updated;
+        r.expires = CDP_TIME_NONE;
+        r.channel = "web";
+        r.source = c->source;
+        r.proof = c->arg;
+        r.recorded = c->common.now;
+        if ((rc = cdp_consent_append(&c->store, txn, &id, &r)) != 0)
+            break;
+        json_object_set_new(made, purpose, json_string(cdp_consent_status_name(r.status)));
+    }
+    (void)argc;
+    (void)argv;
+    if (rc != 0 || (rc = mdb_txn_commit(txn)) != 0)
+        store_failed(c, rc);
+    char hex[CDP_ID_HEX_SIZE];
+    cdp_hash_to_hex(&id, hex);
+    json_t *out = json_pack("{s:s,s:i,s:o}", "id", hex, "vendor", c->vendor, "recorded", made);
+    emit_json(c, out);
+    json_decref(out);
+    cdp_tcf_free(&t);
+}
+
 static void
 set_mode(struct consent *c, enum mode mode, const char *arg)
 {
     if (c->mode != M_NONE)
         cdp_cli_usage_error("one mode at a time (--import, --require, --status, --object, "
-                            "--forget, --audit, --purposes, --set-purposes)");
+                            "--forget, --audit, --purposes, --set-purposes, --tcf)");
     c->mode = mode;
     c->arg = arg;
 }
@@ -795,6 +877,9 @@ main(int argc, char **argv)
         {"date-format", required_argument, NULL, OPT_DATE_FORMAT},
         {"source", required_argument, NULL, OPT_SOURCE},
         {"country", required_argument, NULL, OPT_COUNTRY},
+        {"tcf", required_argument, NULL, OPT_TCF},
+        {"record", required_argument, NULL, OPT_RECORD},
+        {"vendor", required_argument, NULL, OPT_VENDOR},
         {NULL, 0, NULL, 0},
     };
     static struct consent c;
@@ -804,6 +889,7 @@ main(int argc, char **argv)
 
     cdp_cli_init(argv[0], &c.common);
     c.source = "consent";
+    c.vendor = -1;
     while ((opt = getopt_long(argc, argv, CDP_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
         if (cdp_cli_common_option(&c.common, opt, optarg, usage))
             continue;
@@ -858,6 +944,20 @@ main(int argc, char **argv)
         case OPT_COUNTRY:
             c.country = optarg;
             break;
+        case OPT_TCF:
+            set_mode(&c, M_TCF, optarg);
+            break;
+        case OPT_RECORD:
+            c.record = optarg;
+            break;
+        case OPT_VENDOR: {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (*optarg == '\0' || *end != '\0' || v < 1 || v > 65535)
+                cdp_cli_usage_error("--vendor takes a vendor id from 1 to 65535");
+            c.vendor = (int)v;
+            break;
+        }
         default:
             cdp_cli_unknown_option(argv);
         }
@@ -868,6 +968,10 @@ main(int argc, char **argv)
         cdp_cli_usage_error("no mode given (--import, --require, --status, ...)");
     if (c.mode != M_IMPORT && argc > 0)
         cdp_cli_usage_error("unexpected argument '%s'", argv[0]);
+    if ((c.record || c.vendor >= 0) && c.mode != M_TCF)
+        cdp_cli_usage_error("--record and --vendor go with --tcf");
+    if (c.record && c.vendor < 0)
+        cdp_cli_usage_error("--tcf --record needs --vendor N, the vendor id cdp acts for");
     if (c.common.output && freopen(c.common.output, "w", stdout) == NULL)
         cdp_cli_die(CDP_EXIT_FAILURE, "%s: %s", c.common.output, strerror(errno));
 
@@ -895,6 +999,9 @@ main(int argc, char **argv)
         break;
     case M_SET_PURPOSES:
         run_set_purposes(&c);
+        break;
+    case M_TCF:
+        run_tcf(&c, saved_argc, saved_argv);
         break;
     case M_NONE:
         break;
