@@ -46,6 +46,7 @@ enum {
     OPT_TCF,
     OPT_RECORD,
     OPT_VENDOR,
+    OPT_COMPACT,
 };
 
 static void
@@ -55,7 +56,7 @@ usage(FILE *out)
             "Usage: cdp-consent --import [options] [FILE...]\n"
             "       cdp-consent --require PURPOSE[,PURPOSE...] < profiles.ndjson\n"
             "       cdp-consent --status ID | --object ID | --forget ID\n"
-            "       cdp-consent --audit | --purposes | --set-purposes LIST\n"
+            "       cdp-consent --audit | --purposes | --set-purposes LIST | --compact\n"
             "       cdp-consent --tcf STRING [--record ID --vendor N]\n"
             "Record consent, filter profiles by it, and act on a person's rights.\n"
             "\n"
@@ -69,6 +70,7 @@ usage(FILE *out)
             "      --audit             list the audit trail\n"
             "      --purposes          list the purposes\n"
             "      --set-purposes LIST configure the purposes (comma-separated)\n"
+            "      --compact           rewrite the store so that deleted bytes leave the file\n"
             "      --tcf STRING        decode an IAB TCF v2.2 TC string; with --record ID\n"
             "                          and --vendor N, record what it grants vendor N\n"
             "ID is any identifier (email:jane@example.com, user:u1, phone:...) or a\n"
@@ -86,7 +88,7 @@ usage(FILE *out)
 }
 
 enum mode { M_NONE, M_IMPORT, M_REQUIRE, M_STATUS, M_OBJECT, M_FORGET, M_AUDIT, M_PURPOSES,
-            M_SET_PURPOSES, M_TCF };
+            M_SET_PURPOSES, M_TCF, M_COMPACT };
 
 struct consent {
     struct cdp_common common;
@@ -100,7 +102,8 @@ struct consent {
     const char *record; /* --tcf --record ID */
     int vendor;         /* --vendor N, or -1 */
     json_t *purposes; /* the vocabulary */
-    bool rejected;
+    bool rejected;    /* some input was rejected: exit 3 */
+    bool failed;      /* an input could not be read: exit 1 */
     struct cdp_buf line;
 };
 
@@ -114,6 +117,12 @@ static void
 open_store(struct consent *c, bool write)
 {
     char err[512];
+    if (write && c->mode != M_IMPORT && c->mode != M_SET_PURPOSES) {
+        /* Acting on a person needs a store that holds them: never create one. */
+        if (cdp_store_open(&c->store, c->common.db, CDP_STORE_READ, err, sizeof err) != 0)
+            cdp_cli_die(CDP_EXIT_FAILURE, "%s", err);
+        cdp_store_close(&c->store);
+    }
     if (cdp_store_open(&c->store, c->common.db, write ? CDP_STORE_WRITE : CDP_STORE_READ, err,
                        sizeof err) != 0)
         cdp_cli_die(CDP_EXIT_FAILURE, "%s", err);
@@ -159,6 +168,8 @@ purpose_list(struct consent *c, const char *list, bool check)
             cdp_cli_usage_error("'%s' is not a purpose name (a-z, 0-9, _)", p);
         if (check && !cdp_consent_purpose_known(c->purposes, p))
             cdp_cli_usage_error("unknown purpose '%s' (see cdp-consent --purposes)", p);
+        if (cdp_consent_purpose_known(out, p))
+            cdp_cli_usage_error("purpose '%s' given twice", p);
         json_array_append_new(out, json_string(p));
     }
     free(copy);
@@ -191,6 +202,7 @@ import_reject(struct importer *im, const char *file, uint64_t line, const char *
 {
     cdp_cli_warn("%s:%llu: %s", file, (unsigned long long)line, reason);
     im->c->rejected = true;
+    im->totals.read++;
     im->totals.rejected++;
 }
 
@@ -303,7 +315,7 @@ record_event(struct importer *im, json_t *rec, char *reason, size_t size)
 {
     const char *purpose = json_string_value(json_object_get(rec, "purpose"));
     json_t *status = json_object_get(rec, "status");
-    const char *time = json_string_value(json_object_get(rec, "time"));
+    json_t *time = json_object_get(rec, "time");
     if (purpose == NULL) {
         snprintf(reason, size, "no purpose");
         return NULL;
@@ -318,11 +330,16 @@ record_event(struct importer *im, json_t *rec, char *reason, size_t size)
         snprintf(reason, size, "no status, or not granted, denied or withdrawn");
         return NULL;
     }
-    if (time == NULL) {
+    if (!json_is_string(time) && !json_is_number(time)) {
         snprintf(reason, size, "no time: a record needs the time the person gave it");
         return NULL;
     }
-    json_t *ev = json_pack("{s:s,s:s}", "type", "identify", "timestamp", time);
+    const char *identifier = json_string_value(json_object_get(rec, "identifier"));
+    if (identifier && strchr(identifier, ':') == NULL) {
+        snprintf(reason, size, "identifier '%.60s' is not kind:value", identifier);
+        return NULL;
+    }
+    json_t *ev = json_pack("{s:s,s:O}", "type", "identify", "timestamp", time);
     json_t *traits = json_object();
     static const char *const fields[] = {"userId", "anonymousId", "email", "phone"};
     for (size_t i = 0; i < 4; i++) {
@@ -333,7 +350,6 @@ record_event(struct importer *im, json_t *rec, char *reason, size_t size)
     if (json_object_size(traits))
         json_object_set(ev, "traits", traits);
     json_decref(traits);
-    const char *identifier = json_string_value(json_object_get(rec, "identifier"));
     if (identifier)
         place_identifier(ev, identifier);
     json_t *entry = json_object();
@@ -368,7 +384,7 @@ import_file(struct importer *im, const char *path)
     int fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         cdp_cli_warn("%s: %s", path, strerror(errno));
-        im->c->rejected = true;
+        im->c->failed = true;
         return;
     }
     im->file = strcmp(path, "-") == 0 ? "<stdin>" : path;
@@ -478,9 +494,13 @@ run_import(struct consent *c, int argc, char **argv)
     if (im.count)
         flush_import(&im);
     if (!c->common.quiet)
-        fprintf(stderr, "%s: %llu read, %llu records, %llu rejected, %llu warnings\n",
+        fprintf(stderr,
+                "%s: %llu read, %llu records, %llu duplicates, %llu dropped as erased, "
+                "%llu rejected, %llu warnings\n",
                 cdp_cli_progname(), (unsigned long long)im.totals.read,
                 (unsigned long long)im.ing.consent_records,
+                (unsigned long long)im.totals.duplicates,
+                (unsigned long long)im.totals.suppressed,
                 (unsigned long long)im.totals.rejected, (unsigned long long)im.totals.warnings);
     cdp_ingest_free(&im.ing);
     cdp_computed_map_free((struct cdp_counter_map *)im.options.counters);
@@ -652,8 +672,6 @@ run_object(struct consent *c, int argc, char **argv)
     find_person(c, txn, &id);
     json_t *done = json_array();
     for (int i = 0; marketing_purposes[i]; i++) {
-        if (!cdp_consent_purpose_known(c->purposes, marketing_purposes[i]))
-            continue;
         struct cdp_consent_record r;
         memset(&r, 0, sizeof r);
         snprintf(r.purpose, sizeof r.purpose, "%s", marketing_purposes[i]);
@@ -706,6 +724,10 @@ run_forget(struct consent *c, int argc, char **argv)
         store_failed(c, rc);
     cdp_store_close(&c->store);
     c->store_open = false;
+    emit_json(c, receipt);
+    json_decref(receipt);
+    if (fflush(stdout) != 0)
+        cdp_cli_stdout_failed();
     /* Freed pages keep their bytes: rewrite the file so they are gone. */
     char err[512];
     bool recoded;
@@ -713,13 +735,25 @@ run_forget(struct consent *c, int argc, char **argv)
     cdp_buf_free(&marks);
     if (rc != 0)
         cdp_cli_die(CDP_EXIT_FAILURE,
-                    "the erasure is committed, but its bytes are still in the data file: %s",
+                    "the erasure is committed, but its bytes are still in the data file (%s): "
+                    "run 'cdp-consent --compact' when no other cdp program is using the store",
                     err);
     if (recoded && c->common.verbose)
         cdp_cli_warn("the event dictionary held the person's data: events recompressed with a "
                      "new one");
-    emit_json(c, receipt);
-    json_decref(receipt);
+}
+
+/* Rewrites the store (and its event dictionary) so that freed bytes leave the file. */
+static void
+run_compact(struct consent *c)
+{
+    char err[512];
+    bool recoded;
+    if (cdp_store_open(&c->store, c->common.db, CDP_STORE_READ, err, sizeof err) != 0)
+        cdp_cli_die(CDP_EXIT_FAILURE, "%s", err);
+    cdp_store_close(&c->store);
+    if (cdp_erase_scrub(c->common.db, NULL, &recoded, err, sizeof err) != 0)
+        cdp_cli_die(CDP_EXIT_FAILURE, "%s", err);
 }
 
 /* ---- --audit, --purposes ---- */
@@ -836,12 +870,15 @@ run_tcf(struct consent *c, int argc, char **argv)
             break;
         json_object_set_new(made, purpose, json_string(cdp_consent_status_name(r.status)));
     }
-    (void)argc;
-    (void)argv;
-    if (rc != 0 || (rc = mdb_txn_commit(txn)) != 0)
-        store_failed(c, rc);
     char hex[CDP_ID_HEX_SIZE];
     cdp_hash_to_hex(&id, hex);
+    json_t *extra = json_pack("{s:s,s:s}", "action", "tcf", "profile", hex);
+    if (rc == 0)
+        rc = cdp_audit_append_txn(&c->store, txn, c->common.now, argc, argv, NULL,
+                                  json_object_size(made), extra);
+    json_decref(extra);
+    if (rc != 0 || (rc = mdb_txn_commit(txn)) != 0)
+        store_failed(c, rc);
     json_t *out = json_pack("{s:s,s:i,s:o}", "id", hex, "vendor", c->vendor, "recorded", made);
     emit_json(c, out);
     json_decref(out);
@@ -853,7 +890,7 @@ set_mode(struct consent *c, enum mode mode, const char *arg)
 {
     if (c->mode != M_NONE)
         cdp_cli_usage_error("one mode at a time (--import, --require, --status, --object, "
-                            "--forget, --audit, --purposes, --set-purposes, --tcf)");
+                            "--forget, --audit, --purposes, --set-purposes, --tcf, --compact)");
     c->mode = mode;
     c->arg = arg;
 }
@@ -880,6 +917,7 @@ main(int argc, char **argv)
         {"tcf", required_argument, NULL, OPT_TCF},
         {"record", required_argument, NULL, OPT_RECORD},
         {"vendor", required_argument, NULL, OPT_VENDOR},
+        {"compact", no_argument, NULL, OPT_COMPACT},
         {NULL, 0, NULL, 0},
     };
     static struct consent c;
@@ -947,6 +985,9 @@ main(int argc, char **argv)
         case OPT_TCF:
             set_mode(&c, M_TCF, optarg);
             break;
+        case OPT_COMPACT:
+            set_mode(&c, M_COMPACT, NULL);
+            break;
         case OPT_RECORD:
             c.record = optarg;
             break;
@@ -1003,6 +1044,9 @@ main(int argc, char **argv)
     case M_TCF:
         run_tcf(&c, saved_argc, saved_argv);
         break;
+    case M_COMPACT:
+        run_compact(&c);
+        break;
     case M_NONE:
         break;
     }
@@ -1011,5 +1055,7 @@ main(int argc, char **argv)
     json_decref(c.purposes);
     free(c.ids);
     cdp_buf_free(&c.line);
-    return cdp_cli_finish_stdout(c.rejected ? CDP_EXIT_REJECTED : CDP_EXIT_OK);
+    return cdp_cli_finish_stdout(c.failed     ? CDP_EXIT_FAILURE
+                                 : c.rejected ? CDP_EXIT_REJECTED
+                                              : CDP_EXIT_OK);
 }

@@ -5,8 +5,28 @@
 #include "timeparse.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+
+/*
+ * True when a command-line argument may name a person (an identifier such
+ * as email:jane@example.com or user:u1, or anything with an @): the trail
+ * keeps the profile id instead, which an erasure can redact.
+ */
+static bool
+names_person(const char *arg)
+{
+    static const char *const kinds[] = {"email:", "phone:", "user:", "anon:", "id:", NULL};
+    if (strchr(arg, '@') != NULL)
+        return true;
+    for (int i = 0; kinds[i]; i++)
+        if (strncmp(arg, kinds[i], strlen(kinds[i])) == 0)
+            return true;
+    const char *colon = strchr(arg, ':');
+    return colon != NULL && colon != arg && arg[0] != '-' && strchr(arg, ' ') == NULL &&
+           strchr(arg, '=') == NULL && strchr(arg, '\'') == NULL && strchr(arg, '"') == NULL;
+}
 
 int
 cdp_audit_append_txn(struct cdp_store *store, MDB_txn *txn, int64_t now, int argc, char **argv,
@@ -20,7 +40,8 @@ cdp_audit_append_txn(struct cdp_store *store, MDB_txn *txn, int64_t now, int arg
     cdp_time_format(now, when, sizeof when);
     json_t *line = json_object(), *command = json_array();
     for (int i = 0; i < argc; i++)
-        json_array_append_new(command, json_string(argv[i]));
+        json_array_append_new(command, json_string(names_person(argv[i]) ? "[identifier]"
+                                                                         : argv[i]));
     json_object_set_new(line, "seq", json_integer((json_int_t)seq));
     json_object_set_new(line, "time", json_string(when));
     json_object_set_new(line, "command", command);

@@ -16,7 +16,9 @@
 
 /*
  * Appends an audit line in its own write transaction: time (ISO 8601, from
- * now), command (the program and its arguments), purposes (a JSON array or
+ * now), command (the program and its arguments; an argument that may name
+ * a person, such as email:jane@example.com, is kept as "[identifier]":
+ * put the profile id in extra instead), purposes (a JSON array or
  * NULL), count (records written), plus the members of extra (an object, or
  * NULL; borrowed).  Returns 0 or an LMDB code.
  */

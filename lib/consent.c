@@ -249,7 +249,8 @@ cdp_consent_state(struct cdp_store *store, MDB_txn *txn, const struct cdp_id *id
             continue;
         if (chosen && t < state->time)
             break; /* every record at the deciding time has been seen */
-        if (expires != CDP_TIME_NONE && expires <= as_of) {
+        /* Only a grant expires: a refusal or a withdrawal stands until a later record. */
+        if (status == CDP_CONSENT_GRANTED && expires != CDP_TIME_NONE && expires <= as_of) {
             saw_expired = true;
             continue;
         }

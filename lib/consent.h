@@ -92,8 +92,9 @@ int cdp_consent_append(struct cdp_store *store, MDB_txn *txn, const struct cdp_i
 /*
  * The state of a purpose for profile id as of time as_of: among the records
  * of that purpose with a time no later than as_of, the latest that is still
- * in force (not expired at as_of) decides; at equal times a refusal or a
- * withdrawal wins over a grant.  Returns 0 or an LMDB code.
+ * in force decides (a grant whose expiry has passed is not; refusals and
+ * withdrawals do not expire); at equal times a refusal or a withdrawal
+ * wins over a grant.  Returns 0 or an LMDB code.
  */
 int cdp_consent_state(struct cdp_store *store, MDB_txn *txn, const struct cdp_id *id,
                       const char *purpose, int64_t as_of, struct cdp_consent_state *state);

@@ -278,13 +278,14 @@ cdp_erase_profile(struct cdp_store *store, MDB_txn *txn, const struct cdp_id *id
 
     char when[40];
     cdp_time_format(now, when, sizeof when);
-    *receipt = json_pack("{s:s,s:s,s:O,s:{s:I,s:I,s:I,s:I,s:I}}", "action", "erasure",
+    *receipt = json_pack("{s:s,s:s,s:O,s:{s:I,s:I,s:I,s:I,s:I,s:I}}", "action", "erasure",
                          "requested", when, "identifier_hashes", sc.hashes, "counts", "events",
                          (json_int_t)counts->events, "identifiers",
                          (json_int_t)counts->identifiers, "consent_records",
                          (json_int_t)counts->consent_records, "segment_memberships",
                          (json_int_t)counts->segment_memberships, "merge_log_entries",
-                         (json_int_t)counts->merge_log_entries);
+                         (json_int_t)counts->merge_log_entries, "audit_lines_redacted",
+                         (json_int_t)counts->audit_lines_redacted);
     cdp_buf_reset(marks);
     for (size_t i = 0; i < m.count; i++)
         cdp_buf_append(marks, m.items[i], strlen(m.items[i]) + 1);
@@ -391,7 +392,8 @@ cdp_erase_scrub(const char *path, const struct cdp_buf *marks, bool *recoded, ch
     MDB_val dict;
     if ((rc = cdp_store_begin(&store, false, &txn)) == 0) {
         if (cdp_store_meta_get(&store, txn, "event_dict", &dict) == 0) {
-            for (size_t off = 0; off < marks->len && !named;) {
+            named = marks == NULL; /* no marks: a new dictionary in any case */
+            for (size_t off = 0; marks != NULL && off < marks->len && !named;) {
                 const char *mark = marks->data + off;
                 size_t n = strlen(mark);
                 named = memmem(dict.mv_data, dict.mv_size, mark, n) != NULL;

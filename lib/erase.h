@@ -47,7 +47,8 @@ int cdp_erase_profile(struct cdp_store *store, MDB_txn *txn, const struct cdp_id
  * cdp_erase_profile() left them) are the person's identifiers and texts:
  * when the event dictionary holds one of them (it was trained on the
  * store's first events), a new dictionary is trained on the events left and
- * every event is recompressed with it.  Needs the store closed in this
+ * every event is recompressed with it; with marks NULL, that is done
+ * whenever there is a dictionary.  Needs the store closed in this
  * process and not open in any other.  Returns 0, or an error code with the
  * reason in err; *recoded tells whether events were recompressed.
  */

@@ -226,15 +226,6 @@ cdp_store_reserve_bytes(struct cdp_store *store, size_t bytes)
     return size == info.me_mapsize ? 0 : mdb_env_set_mapsize(store->env, size);
 }
 
-/* Counts the lines of the reader table after its header. */
-static int
-count_reader(const char *msg, void *ctx)
-{
-    (void)msg;
-    (*(int *)ctx)++;
-    return 0;
-}
-
 /* Copies every record of database name from txn into a fresh environment, in key order. */
 static int
 copy_database(MDB_txn *from, MDB_env *to, int db, const char *name, cdp_store_transform_fn fn,
@@ -281,6 +272,33 @@ done:
     return rc;
 }
 
+/*
+ * Takes the lock that every process holding the store open shares: LMDB
+ * keeps a shared fcntl lock on the first byte of lock.mdb from
+ * mdb_env_open() to mdb_env_close(), and a new one waits there while the
+ * lock is held exclusively.  Returns the descriptor holding it, or -1 with
+ * errno EBUSY when another process has the store open.
+ */
+static int
+lock_out_others(const char *path)
+{
+    char name[PATH_MAX];
+    if (snprintf(name, sizeof name, "%s/lock.mdb", path) >= (int)sizeof name) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    int fd = open(name, O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    struct flock lk = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1};
+    if (fcntl(fd, F_SETLK, &lk) != 0) {
+        close(fd);
+        errno = EBUSY;
+        return -1;
+    }
+    return fd;
+}
+
 int
 cdp_store_rewrite(const char *path, cdp_store_transform_fn fn, void *ctx, char *errbuf,
                   size_t errsize)
@@ -289,24 +307,30 @@ cdp_store_rewrite(const char *path, cdp_store_transform_fn fn, void *ctx, char *
     MDB_txn *hold = NULL;
     MDB_envinfo info;
     char tmp[PATH_MAX - 32], from[PATH_MAX], to[PATH_MAX];
-    int rc, readers = 0, dead;
+    int rc, lock;
     snprintf(errbuf, errsize, "cannot rewrite the store");
     if (snprintf(tmp, sizeof tmp, "%s/rewrite.tmp", path) >= (int)sizeof tmp)
         return ENAMETOOLONG;
     snprintf(from, sizeof from, "%s/data.mdb", tmp);
     snprintf(to, sizeof to, "%s/data.mdb", path);
-    if ((rc = mdb_env_create(&old)) != 0 || (rc = mdb_env_set_maxdbs(old, CDP_DB_COUNT + 4)) != 0 ||
-        (rc = mdb_env_open(old, path, MDB_NOTLS | MDB_NORDAHEAD, 0600)) != 0)
-        goto out;
-    mdb_reader_check(old, &dead);
-    mdb_reader_list(old, count_reader, &readers);
-    if (readers > 1) {
-        snprintf(errbuf, errsize, "other processes have the store open; run it again alone");
-        rc = EBUSY;
-        goto out;
+    /*
+     * No other process may have the store open: what it wrote later would
+     * go to the replaced file.  Holding the lock keeps new ones waiting in
+     * mdb_env_open() until the new file is in place; this process reads the
+     * old file without LMDB's locks, which would give the lock up.
+     */
+    if ((lock = lock_out_others(path)) < 0) {
+        rc = errno;
+        if (rc == EBUSY)
+            snprintf(errbuf, errsize, "other processes have the store open");
+        return rc;
     }
-    /* The write transaction keeps other writers out while the copy is made. */
-    if ((rc = mdb_txn_begin(old, NULL, 0, &hold)) != 0 || (rc = mdb_env_info(old, &info)) != 0)
+    if ((rc = mdb_env_create(&old)) != 0 || (rc = mdb_env_set_maxdbs(old, CDP_DB_COUNT + 4)) != 0 ||
+        (rc = mdb_env_open(old, path, MDB_NOTLS | MDB_NORDAHEAD | MDB_NOLOCK | MDB_RDONLY, 0600)) !=
+            0)
+        goto out;
+    if ((rc = mdb_txn_begin(old, NULL, MDB_RDONLY, &hold)) != 0 ||
+        (rc = mdb_env_info(old, &info)) != 0)
         goto out;
     rmdir(tmp);
     unlink(from);
@@ -341,12 +365,13 @@ out:
         mdb_txn_abort(hold);
     if (old)
         mdb_env_close(old);
+    close(lock);
     snprintf(from, sizeof from, "%s/data.mdb", tmp);
     unlink(from);
     snprintf(from, sizeof from, "%s/lock.mdb", tmp);
     unlink(from);
     rmdir(tmp);
-    if (rc != 0 && rc != EBUSY)
+    if (rc != 0)
         snprintf(errbuf, errsize, "cannot rewrite the store: %s", cdp_store_strerror(rc));
     return rc;
 }
