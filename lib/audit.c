@@ -23,9 +23,9 @@ names_person(const char *arg)
     for (int i = 0; kinds[i]; i++)
         if (strncmp(arg, kinds[i], strlen(kinds[i])) == 0)
             return true;
-    const char *colon = strchr(arg, ':');
-    return colon != NULL && colon != arg && arg[0] != '-' && strchr(arg, ' ') == NULL &&
-           strchr(arg, '=') == NULL && strchr(arg, '\'') == NULL && strchr(arg, '"') == NULL;
+    /* Any other kind:value: a run of lower-case letters, then a colon (not a time). */
+    size_t kind = strspn(arg, "abcdefghijklmnopqrstuvwxyz_");
+    return kind > 0 && kind <= 32 && arg[kind] == ':' && arg[kind + 1] != '\0';
 }
 
 int
