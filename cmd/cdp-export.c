@@ -1,18 +1,28 @@
 /*
  * cdp-export - write profiles for other systems.
  *
- * Streams every profile of the store as NDJSON (default) or CSV, or prints
- * one profile found by any of its identifiers (--lookup), with its events
- * in time order (--events).  Memory does not grow with the number of
- * profiles.
+ * Streams every profile of the store as NDJSON (default) or CSV, prints one
+ * profile found by any of its identifiers (--lookup), with its events in
+ * time order (--events), or everything the store holds on one person as one
+ * JSON document (--subject: access and portability requests).  Memory does
+ * not grow with the number of profiles.
+ *
+ * Every run that writes profiles leaves an audit line in the store once its
+ * output is flushed.  The export itself reads a read-only environment in one
+ * read transaction; only afterwards is the store opened again for writing,
+ * for the one short transaction of the audit line, so that no write lock is
+ * held while profiles are written.
  */
+#include "audit.h"
 #include "buf.h"
 #include "cli.h"
+#include "consent.h"
 #include "event.h"
 #include "events.h"
 #include "output.h"
 #include "profile.h"
 #include "store.h"
+#include "timeparse.h"
 #include "view.h"
 
 #include <errno.h>
@@ -29,6 +39,7 @@ enum {
     OPT_EVENTS,
     OPT_DELIMITER,
     OPT_COUNTRY,
+    OPT_SUBJECT,
 };
 
 static void
@@ -48,7 +59,10 @@ usage(FILE *out)
             "      --lookup ID         only the profile holding identifier ID (kind:value,\n"
             "                          e.g. email:jane@example.com) or with profile id ID\n"
             "      --events            with --lookup: add the profile's events in time order\n"
+            "      --subject ID        everything held on the person with identifier or\n"
+            "                          profile id ID, as one JSON document\n"
             "      --country CC        default region for a national phone number in --lookup\n"
+            "                          and --subject\n"
             "\n%s",
             cdp_cli_common_help);
 }
@@ -58,11 +72,27 @@ struct export
     struct cdp_common common;
     struct cdp_store store;
     struct cdp_output out;
-    const char *lookup;
+    const char *lookup; /* --lookup or --subject: the identifier given */
+    const char *option; /* which of the two, for messages */
+    /* The identifier as stored ("kind:value" normalised, or the profile id). */
+    char found[CDP_IDENTIFIER_MAX];
+    char profile[CDP_ID_HEX_SIZE]; /* the id of the profile it found, or "" */
+    bool subject;
     bool events;
     const char *country;
     struct cdp_buf line;
+    /* For the audit line. */
+    int argc;
+    char **argv;
+    int lookup_index;     /* the argv element holding the identifier, or -1 */
+    size_t lookup_prefix; /* its bytes before the identifier ("--subject=") */
+    MDB_txn *txn;         /* the export's read transaction while it is open */
+    bool writing;         /* profiles are being written (see audit_at_exit) */
+    uint64_t written;     /* profiles handed to the output so far */
 };
+
+/* Static, so that audit_at_exit() can reach it. */
+static struct export ex;
 
 static void
 write_out(const struct cdp_buf *b)
@@ -72,13 +102,15 @@ write_out(const struct cdp_buf *b)
 }
 
 static int
-export_all(struct export *ex, MDB_txn *txn)
+export_all(struct export *e, MDB_txn *txn)
 {
     MDB_cursor *cursor;
     MDB_val key, value;
-    int rc = mdb_cursor_open(txn, ex->store.dbi[CDP_DB_PROFILES], &cursor);
+    int rc = mdb_cursor_open(txn, e->store.dbi[CDP_DB_PROFILES], &cursor);
     if (rc != 0)
         return rc;
+    e->writing = true;
+    cdp_output_begin(&e->out);
     while ((rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) == 0) {
         struct cdp_profile p;
         struct cdp_id id;
@@ -92,9 +124,11 @@ export_all(struct export *ex, MDB_txn *txn)
             cdp_profile_free(&p);
             continue;
         }
-        cdp_output_profile(&ex->out, &p, NULL);
+        cdp_output_profile(&e->out, &p, NULL);
+        e->written++;
         cdp_profile_free(&p);
     }
+    e->writing = false;
     mdb_cursor_close(cursor);
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
@@ -119,78 +153,499 @@ collect_event(const struct cdp_stored_event *ev, void *ctx)
     return 0;
 }
 
-/* Finds the profile id for --lookup: an identifier, or a profile id in hex. */
+/*
+ * Finds the profile id for --lookup or --subject: an identifier, or a
+ * profile id in hex.  Returns 0, MDB_NOTFOUND or an LMDB code.
+ */
 static int
-find_profile(struct export *ex, MDB_txn *txn, struct cdp_id *id)
+find_profile(struct export *e, MDB_txn *txn, struct cdp_id *id)
 {
-    const char *colon = strchr(ex->lookup, ':');
+    const char *colon = strchr(e->lookup, ':');
     if (colon == NULL) {
-        if (cdp_hash_from_hex(ex->lookup, id))
+        if (cdp_hash_from_hex(e->lookup, id)) {
+            cdp_hash_to_hex(id, e->found);
             return 0;
-        cdp_cli_usage_error("--lookup wants kind:value (e.g. email:jane@example.com) or a "
+        }
+        cdp_cli_usage_error("%s wants kind:value (e.g. email:jane@example.com) or a "
                             "profile id, not '%s'",
-                            ex->lookup);
+                            e->option, e->lookup);
     }
     char kind[64], text[CDP_IDENTIFIER_MAX];
     const char *why;
-    size_t n = (size_t)(colon - ex->lookup);
+    size_t n = (size_t)(colon - e->lookup);
     if (n == 0 || n >= sizeof kind)
-        cdp_cli_usage_error("--lookup: bad identifier kind in '%s'", ex->lookup);
-    memcpy(kind, ex->lookup, n);
+        cdp_cli_usage_error("%s: bad identifier kind in '%s'", e->option, e->lookup);
+    memcpy(kind, e->lookup, n);
     kind[n] = '\0';
-    if (strcmp(kind, "id") == 0 && cdp_hash_from_hex(colon + 1, id))
+    if (strcmp(kind, "id") == 0 && cdp_hash_from_hex(colon + 1, id)) {
+        cdp_hash_to_hex(id, e->found);
         return 0;
-    if (!cdp_identifier_normalize(kind, colon + 1, ex->country, text, sizeof text, &why))
-        cdp_cli_die(CDP_EXIT_FAILURE, "--lookup %s: %s", ex->lookup, why);
+    }
+    if (!cdp_identifier_normalize(kind, colon + 1, e->country, text, sizeof text, &why))
+        cdp_cli_die(CDP_EXIT_FAILURE, "%s %s: %s", e->option, e->lookup, why);
+    snprintf(e->found, sizeof e->found, "%s", text);
     MDB_val key = {strlen(text), text}, value;
-    int rc = mdb_get(txn, ex->store.dbi[CDP_DB_IDENTIFIERS], &key, &value);
+    int rc = mdb_get(txn, e->store.dbi[CDP_DB_IDENTIFIERS], &key, &value);
     if (rc == 0 && value.mv_size == 16)
         memcpy(id->bytes, value.mv_data, 16);
     return rc;
 }
 
+/*
+ * Finds and decodes the profile that --lookup or --subject names into p
+ * (to be freed by the caller when 0 is returned).  Says so and returns
+ * MDB_NOTFOUND when there is none.
+ */
 static int
-export_one(struct export *ex, MDB_txn *txn)
+load_profile(struct export *e, MDB_txn *txn, struct cdp_profile *p)
 {
     struct cdp_id id;
-    int rc = find_profile(ex, txn, &id);
+    int rc = find_profile(e, txn, &id);
     MDB_val key = {16, id.bytes}, value;
     if (rc == 0)
-        rc = mdb_get(txn, ex->store.dbi[CDP_DB_PROFILES], &key, &value);
+        rc = mdb_get(txn, e->store.dbi[CDP_DB_PROFILES], &key, &value);
     if (rc == MDB_NOTFOUND) {
-        cdp_cli_warn("no profile holds %s", ex->lookup);
+        cdp_cli_warn("no profile holds %s", e->lookup);
         return MDB_NOTFOUND;
     }
     if (rc != 0)
         return rc;
-    struct cdp_profile p;
-    if (!cdp_profile_decode(&p, &id, value.mv_data, value.mv_size)) {
-        cdp_profile_free(&p);
-        cdp_cli_die(CDP_EXIT_FAILURE, "profile record of %s is damaged", ex->lookup);
+    if (!cdp_profile_decode(p, &id, value.mv_data, value.mv_size)) {
+        cdp_profile_free(p);
+        cdp_cli_die(CDP_EXIT_FAILURE, "profile record of %s is damaged", e->lookup);
     }
-    if (ex->out.csv) {
-        cdp_output_profile(&ex->out, &p, NULL);
+    cdp_hash_to_hex(&id, e->profile);
+    return 0;
+}
+
+/* Writes a JSON value on one line, or indented when stdout is a terminal. */
+static void
+write_document(struct export *e, json_t *doc)
+{
+    size_t flags = JSON_ENCODE_ANY | JSON_REAL_PRECISION(15) |
+                   (isatty(STDOUT_FILENO) ? JSON_INDENT(2) : JSON_COMPACT);
+    char *text = json_dumps(doc, flags);
+    cdp_buf_reset(&e->line);
+    cdp_buf_puts(&e->line, text ? text : "null");
+    cdp_buf_putc(&e->line, '\n');
+    free(text);
+    e->writing = true;
+    write_out(&e->line);
+    e->written++;
+    e->writing = false;
+}
+
+static int
+export_one(struct export *e, MDB_txn *txn)
+{
+    struct cdp_profile p;
+    int rc = load_profile(e, txn, &p);
+    if (rc != 0)
+        return rc;
+    if (e->out.csv) {
+        e->writing = true;
+        cdp_output_begin(&e->out);
+        cdp_output_profile(&e->out, &p, NULL);
+        e->written++;
+        e->writing = false;
         cdp_profile_free(&p);
         return 0;
     }
-    json_t *obj = cdp_output_profile_json(&ex->out, &p);
+    struct cdp_id id = p.id;
+    json_t *obj = cdp_output_profile_json(&e->out, &p);
     cdp_profile_free(&p);
-    if (ex->events) {
-        struct events_ctx c = {&ex->store, json_array(), CDP_BUF_INIT};
-        rc = cdp_events_each(&ex->store, txn, &id, collect_event, &c);
+    if (e->events) {
+        struct events_ctx c = {&e->store, json_array(), CDP_BUF_INIT};
+        rc = cdp_events_each(&e->store, txn, &id, collect_event, &c);
         json_object_set_new(obj, "events", c.list);
         cdp_buf_free(&c.text);
     }
-    size_t flags = JSON_ENCODE_ANY | JSON_REAL_PRECISION(15) |
-                   (isatty(STDOUT_FILENO) ? JSON_INDENT(2) : JSON_COMPACT);
-    char *text = json_dumps(obj, flags);
+    if (rc == 0)
+        write_document(e, obj);
     json_decref(obj);
-    cdp_buf_reset(&ex->line);
-    cdp_buf_puts(&ex->line, text ? text : "null");
-    cdp_buf_putc(&ex->line, '\n');
-    free(text);
-    write_out(&ex->line);
     return rc;
+}
+
+/* ---- --subject: everything held on one person ---- */
+
+/* A time as an ISO 8601 JSON string, or null for none. */
+static json_t *
+time_json(int64_t ms)
+{
+    if (ms == CDP_TIME_NONE)
+        return json_null();
+    char text[40];
+    cdp_time_format(ms, text, sizeof text);
+    return json_string(text);
+}
+
+/* A string, or null when s is NULL (or, defensively, not UTF-8). */
+static json_t *
+string_json(const char *s)
+{
+    json_t *v = s ? json_string(s) : NULL;
+    return v ? v : json_null();
+}
+
+static void
+add_identifier(const char *identifier, void *ctx)
+{
+    json_array_append_new(ctx, string_json(identifier));
+}
+
+static int
+compare_names(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * What the store keeps of the traits: for each, in name order, the value
+ * that won, the time of the event that gave it and that event's source.
+ * The store keeps no older values, so there is no more history than this.
+ */
+static json_t *
+subject_traits(struct cdp_profile *p)
+{
+    cdp_profile_load(p);
+    json_t *result = json_object();
+    size_t count = json_object_size(p->traits), i = 0;
+    if (count == 0)
+        return result;
+    const char **names = cdp_xmalloc(count * sizeof *names);
+    const char *name;
+    json_t *entry;
+    json_object_foreach(p->traits, name, entry) names[i++] = name;
+    qsort(names, count, sizeof *names, compare_names);
+    for (i = 0; i < count; i++) {
+        entry = json_object_get(p->traits, names[i]);
+        json_t *value = json_array_get(entry, 0), *when = json_array_get(entry, 1);
+        json_t *item = json_object();
+        json_object_set(item, "value", value ? value : json_null());
+        json_object_set_new(item, "time",
+                            json_is_integer(when) ? time_json((int64_t)json_integer_value(when))
+                                                  : json_null());
+        json_object_set_new(item, "source",
+                            string_json(json_string_value(json_array_get(entry, 2))));
+        json_object_set_new(result, names[i], item);
+    }
+    free(names);
+    return result;
+}
+
+static int
+add_consent_record(const struct cdp_consent_record *r, void *ctx)
+{
+    json_t *item = json_object();
+    json_object_set_new(item, "purpose", string_json(r->purpose));
+    json_object_set_new(item, "status", json_string(cdp_consent_status_name(r->status)));
+    json_object_set_new(item, "time", time_json(r->time));
+    json_object_set_new(item, "expires", time_json(r->expires));
+    json_object_set_new(item, "channel", string_json(r->channel));
+    json_object_set_new(item, "source", string_json(r->source));
+    json_object_set_new(item, "proof", string_json(r->proof));
+    json_object_set_new(item, "recorded", time_json(r->recorded));
+    json_array_append_new(ctx, item);
+    return 0;
+}
+
+/* The profile ids a person has had: the current one, then those merged into it or renamed. */
+struct id_set {
+    char (*hex)[CDP_ID_HEX_SIZE];
+    size_t count;
+};
+
+static bool
+id_set_has(const struct id_set *s, const char *hex)
+{
+    for (size_t i = 0; i < s->count; i++)
+        if (strcmp(s->hex[i], hex) == 0)
+            return true;
+    return false;
+}
+
+static void
+id_set_add(struct id_set *s, const char *hex)
+{
+    if (hex == NULL || strlen(hex) != CDP_ID_HEX_SIZE - 1 || id_set_has(s, hex))
+        return;
+    s->hex = cdp_xrealloc(s->hex, (s->count + 1) * sizeof *s->hex);
+    memcpy(s->hex[s->count++], hex, CDP_ID_HEX_SIZE);
+}
+
+/* True when the JSON text names one of the ids as a string. */
+static bool
+names_any(const struct id_set *s, const char *text, size_t len)
+{
+    char needle[CDP_ID_HEX_SIZE + 2];
+    for (size_t i = 0; i < s->count; i++) {
+        needle[0] = '"';
+        memcpy(needle + 1, s->hex[i], CDP_ID_HEX_SIZE - 1);
+        needle[CDP_ID_HEX_SIZE] = '"';
+        if (memmem(text, len, needle, CDP_ID_HEX_SIZE + 1) != NULL)
+            return true;
+    }
+    return false;
+}
+
+/*
+ * The merge-log entries that concern the person, oldest first: those that
+ * name the profile id, and, walking back in time, those that name a
+ * profile later merged into it (the loser of a merge it won) or an id it
+ * had before a rename.  A refused merge names the other profiles involved
+ * but does not lead to them.  Sets *rc to 0 or an LMDB code.
+ */
+static json_t *
+subject_merge_log(struct export *e, MDB_txn *txn, const struct cdp_id *id, int *rc)
+{
+    json_t *result = json_array();
+    struct id_set ids = {NULL, 0};
+    char hex[CDP_ID_HEX_SIZE];
+    cdp_hash_to_hex(id, hex);
+    id_set_add(&ids, hex);
+    MDB_cursor *cursor;
+    MDB_val key, value;
+    if ((*rc = mdb_cursor_open(txn, e->store.dbi[CDP_DB_MERGELOG], &cursor)) != 0) {
+        free(ids.hex);
+        return result;
+    }
+    for (*rc = mdb_cursor_get(cursor, &key, &value, MDB_LAST); *rc == 0;
+         *rc = mdb_cursor_get(cursor, &key, &value, MDB_PREV)) {
+        if (!names_any(&ids, value.mv_data, value.mv_size))
+            continue;
+        json_t *entry = json_loadb(value.mv_data, value.mv_size, 0, NULL);
+        if (!json_is_object(entry)) {
+            cdp_cli_warn("merge-log entry %llu: damaged record skipped",
+                         key.mv_size == 8 ? (unsigned long long)cdp_store_get_be64(key.mv_data)
+                                          : 0ULL);
+            json_decref(entry);
+            continue;
+        }
+        const char *action = json_string_value(json_object_get(entry, "action"));
+        const char *winner = json_string_value(json_object_get(entry, "winner"));
+        const char *to = json_string_value(json_object_get(entry, "to"));
+        if (action && strcmp(action, "merge") == 0 && winner && id_set_has(&ids, winner))
+            id_set_add(&ids, json_string_value(json_object_get(entry, "loser")));
+        else if (action && strcmp(action, "rename") == 0 && to && id_set_has(&ids, to))
+            id_set_add(&ids, json_string_value(json_object_get(entry, "from")));
+        json_array_insert_new(result, 0, entry);
+    }
+    mdb_cursor_close(cursor);
+    free(ids.hex);
+    if (*rc == MDB_NOTFOUND)
+        *rc = 0;
+    return result;
+}
+
+/*
+ * The saved segments the profile is a member of, in name order, with the
+ * time it entered each.  Member keys are name . NUL . id, so the walk
+ * visits each segment name once and looks the profile up under it: a few
+ * lookups per segment, whatever the number of members.  Sets *rc.
+ */
+static json_t *
+subject_segments(struct export *e, MDB_txn *txn, const struct cdp_id *id, int *rc)
+{
+    enum { NAME_MAX_LEN = 64 };
+    json_t *result = json_array();
+    MDB_dbi dbi = e->store.dbi[CDP_DB_MEMBERS];
+    MDB_cursor *cursor;
+    if ((*rc = mdb_cursor_open(txn, dbi, &cursor)) != 0)
+        return result;
+    unsigned char probe[NAME_MAX_LEN + 1 + 16];
+    MDB_val key, value;
+    *rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST);
+    while (*rc == 0) {
+        const unsigned char *nul = memchr(key.mv_data, '\0', key.mv_size);
+        size_t n = nul ? (size_t)(nul - (const unsigned char *)key.mv_data) : 0;
+        if (nul == NULL || n == 0 || n > NAME_MAX_LEN) {
+            *rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT);
+            continue;
+        }
+        memcpy(probe, key.mv_data, n);
+        probe[n] = '\0';
+        memcpy(probe + n + 1, id->bytes, 16);
+        MDB_val k = {n + 1 + 16, probe}, v;
+        int found = mdb_get(txn, dbi, &k, &v);
+        if (found == 0 && v.mv_size == 8) {
+            json_t *item = json_object();
+            json_object_set_new(item, "name", json_stringn((const char *)probe, n));
+            json_object_set_new(item, "entered_at",
+                                time_json((int64_t)cdp_store_get_be64(v.mv_data)));
+            json_array_append_new(result, item);
+        } else if (found != 0 && found != MDB_NOTFOUND) {
+            *rc = found;
+            break;
+        }
+        /* On to the next name: name . 0x01 sorts after every name . NUL . id. */
+        probe[n] = '\1';
+        k.mv_size = n + 1;
+        k.mv_data = probe;
+        key = k;
+        *rc = mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE);
+    }
+    mdb_cursor_close(cursor);
+    if (*rc == MDB_NOTFOUND)
+        *rc = 0;
+    return result;
+}
+
+/*
+ * Writes everything the store holds on the person --subject names, as one
+ * JSON document, all read in the export's one read transaction.  Nothing is
+ * written unless every part could be read.
+ */
+static int
+export_subject(struct export *e, MDB_txn *txn)
+{
+    struct cdp_profile p;
+    int rc = load_profile(e, txn, &p);
+    if (rc != 0)
+        return rc;
+    struct cdp_id id = p.id;
+    json_t *doc = json_object();
+    json_object_set_new(doc, "subject", string_json(e->lookup));
+    json_object_set_new(doc, "exported_at", time_json(e->common.now));
+    json_object_set_new(doc, "profile", cdp_output_profile_json(&e->out, &p));
+    rc = e->out.error;
+
+    json_t *identifiers = json_array();
+    cdp_profile_each_identifier(&p, add_identifier, identifiers);
+    json_object_set_new(doc, "identifiers", identifiers);
+
+    struct events_ctx c = {&e->store, json_array(), CDP_BUF_INIT};
+    if (rc == 0)
+        rc = cdp_events_each(&e->store, txn, &id, collect_event, &c);
+    json_object_set_new(doc, "events", c.list);
+    cdp_buf_free(&c.text);
+
+    json_object_set_new(doc, "trait_history", subject_traits(&p));
+    cdp_profile_free(&p);
+
+    json_t *consent = json_array();
+    if (rc == 0)
+        rc = cdp_consent_each(&e->store, txn, &id, add_consent_record, consent);
+    json_object_set_new(doc, "consent_records", consent);
+    if (rc == 0)
+        json_object_set_new(doc, "merge_log", subject_merge_log(e, txn, &id, &rc));
+    if (rc == 0)
+        json_object_set_new(doc, "segments", subject_segments(e, txn, &id, &rc));
+
+    if (rc == 0)
+        write_document(e, doc);
+    json_decref(doc);
+    return rc;
+}
+
+/* ---- the audit line ---- */
+
+static bool
+store_file_exists(const char *dir, const char *file, int mode)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    return access(path, mode) == 0;
+}
+
+/*
+ * The command line for the audit line: argv, except that the value of
+ * --lookup or --subject is the identifier as stored (normalised, or the
+ * profile id), the form an erasure of the person looks for when it redacts
+ * the audit trail: "--subject=phone:06 12 34 56 78" would escape it.
+ * (cdp_audit_append() itself keeps an argument that looks like an
+ * identifier as "[identifier]".)  Returns a new array of argc pointers into
+ * argv and *arg (a new string, or NULL), both to be freed.
+ */
+static char **
+audit_command(struct export *e, char **arg)
+{
+    char **command = cdp_xmalloc((size_t)(e->argc > 0 ? e->argc : 1) * sizeof *command);
+    *arg = NULL;
+    for (int i = 0; i < e->argc; i++)
+        command[i] = e->argv[i];
+    int i = e->lookup_index;
+    if (i >= 0 && i < e->argc && e->found[0]) {
+        size_t prefix = e->lookup_prefix;
+        *arg = cdp_xmalloc(prefix + strlen(e->found) + 1);
+        memcpy(*arg, e->argv[i], prefix);
+        strcpy(*arg + prefix, e->found);
+        command[i] = *arg;
+    }
+    return command;
+}
+
+/*
+ * Appends the run's audit line, reopening the store for writing (the
+ * export's read-only environment must be closed by then: LMDB allows one
+ * environment per file in a process).  A store that has disappeared since
+ * the export is not created again.  Warns and returns nonzero on failure.
+ */
+static int
+record_audit(struct export *e, bool incomplete)
+{
+    char err[512];
+    if (!store_file_exists(e->common.db, "data.mdb", F_OK)) {
+        cdp_cli_warn("store '%s' disappeared: this export is not in the audit trail", e->common.db);
+        return ENOENT;
+    }
+    int rc = cdp_store_open(&e->store, e->common.db, CDP_STORE_WRITE, err, sizeof err);
+    if (rc != 0) {
+        cdp_cli_warn("%s: this export is not in the audit trail", err);
+        return rc;
+    }
+    json_t *extra = json_object();
+    if (e->subject)
+        json_object_set_new(extra, "subject", string_json(e->found));
+    if (e->profile[0])
+        json_object_set_new(extra, "profile", json_string(e->profile));
+    if (incomplete)
+        json_object_set_new(extra, "incomplete", json_true());
+    char *arg;
+    char **command = audit_command(e, &arg);
+    rc = cdp_audit_append(&e->store, e->common.now, e->argc, command, NULL, e->written, extra);
+    free(command);
+    free(arg);
+    json_decref(extra);
+    cdp_store_close(&e->store);
+    if (rc != 0)
+        cdp_cli_warn("store '%s': cannot append the audit line: %s", e->common.db,
+                     cdp_store_strerror(rc));
+    return rc;
+}
+
+/*
+ * A reader that closes the pipe early (`cdp-export | head`) makes the
+ * output code exit quietly with status 0 from deep inside a write; the
+ * profiles written until then have left the store all the same, so they
+ * are recorded here, as an incomplete export.  Any other exit while
+ * writing is a write error: the run fails and records nothing.
+ */
+static void
+audit_at_exit(void)
+{
+    if (!ex.writing || errno != EPIPE)
+        return;
+    ex.writing = false;
+    if (ex.txn) {
+        mdb_txn_abort(ex.txn);
+        ex.txn = NULL;
+    }
+    cdp_store_close(&ex.store);
+    if (record_audit(&ex, true) != 0)
+        _exit(CDP_EXIT_FAILURE);
+}
+
+/*
+ * Remembers where the identifier of --lookup or --subject is on the command
+ * line: optarg is the end of the element getopt_long just read, after
+ * "--subject=" or as the whole element.  (getopt_long moves elements only
+ * when there are operands, which are refused before any audit line.)
+ */
+static void
+note_identifier(char **argv)
+{
+    ex.lookup_index = optind - 1;
+    ex.lookup_prefix = strlen(argv[optind - 1]) - strlen(optarg);
 }
 
 int
@@ -205,15 +660,18 @@ main(int argc, char **argv)
         {"events", no_argument, NULL, OPT_EVENTS},
         {"delimiter", required_argument, NULL, OPT_DELIMITER},
         {"country", required_argument, NULL, OPT_COUNTRY},
+        {"subject", required_argument, NULL, OPT_SUBJECT},
         {NULL, 0, NULL, 0},
     };
-    static struct export ex;
-    const char *fields = NULL;
+    const char *fields = NULL, *lookup = NULL, *subject = NULL;
     char err[512];
     int opt;
 
     cdp_cli_init(argv[0], &ex.common);
     cdp_output_init(&ex.out);
+    ex.argc = argc;
+    ex.argv = argv;
+    ex.lookup_index = -1;
     while ((opt = getopt_long(argc, argv, CDP_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
         if (cdp_cli_common_option(&ex.common, opt, optarg, usage))
             continue;
@@ -228,7 +686,8 @@ main(int argc, char **argv)
             ex.out.header = false;
             break;
         case OPT_LOOKUP:
-            ex.lookup = optarg;
+            lookup = optarg;
+            note_identifier(argv);
             break;
         case OPT_EVENTS:
             ex.events = true;
@@ -240,6 +699,10 @@ main(int argc, char **argv)
         case OPT_COUNTRY:
             ex.country = optarg;
             break;
+        case OPT_SUBJECT:
+            subject = optarg;
+            note_identifier(argv);
+            break;
         default:
             cdp_cli_unknown_option(argv);
         }
@@ -250,30 +713,47 @@ main(int argc, char **argv)
         cdp_cli_usage_error("unexpected argument '%s'", argv[0]);
     if (ex.common.format && !cdp_output_set_format(&ex.out, ex.common.format))
         cdp_cli_usage_error("unknown format '%s' (ndjson or csv)", ex.common.format);
-    if (ex.events && !ex.lookup)
-        cdp_cli_usage_error("--events goes with --lookup");
+    if (lookup && subject)
+        cdp_cli_usage_error("--lookup and --subject do not go together");
+    if (ex.events && !lookup)
+        cdp_cli_usage_error(subject ? "--events goes with --lookup (--subject always has them)"
+                                    : "--events goes with --lookup");
+    if (subject && ex.out.csv)
+        cdp_cli_usage_error("--subject writes one JSON document, not CSV");
+    ex.lookup = lookup ? lookup : subject;
+    ex.option = lookup ? "--lookup" : "--subject";
+    ex.subject = subject != NULL;
     if (!cdp_output_set_fields(&ex.out, fields ? fields
-                                                : "id,traits.email,traits.firstName,"
-                                                  "traits.lastName,computed.orders_count,"
-                                                  "computed.revenue_total,last_seen"))
+                                               : "id,traits.email,traits.firstName,"
+                                                 "traits.lastName,computed.orders_count,"
+                                                 "computed.revenue_total,last_seen"))
         cdp_cli_usage_error("--fields needs at least one field");
     if (ex.common.output && freopen(ex.common.output, "w", stdout) == NULL)
         cdp_cli_die(CDP_EXIT_FAILURE, "%s: %s", ex.common.output, strerror(errno));
 
     if (cdp_store_open(&ex.store, ex.common.db, CDP_STORE_READ, err, sizeof err) != 0)
         cdp_cli_die(CDP_EXIT_FAILURE, "%s", err);
-    MDB_txn *txn;
-    int rc = cdp_store_begin(&ex.store, false, &txn);
+    /* An export that could not be recorded in the audit trail does not start. */
+    if (!store_file_exists(ex.common.db, "data.mdb", W_OK) ||
+        (!store_file_exists(ex.common.db, "lock.mdb", W_OK) && errno != ENOENT))
+        cdp_cli_die(CDP_EXIT_FAILURE,
+                    "store '%s' is not writable, so the export could not be audited: %s",
+                    ex.common.db, strerror(errno));
+    int rc = cdp_store_begin(&ex.store, false, &ex.txn);
     if (rc != 0)
         cdp_cli_die(CDP_EXIT_FAILURE, "store '%s': %s", ex.common.db, cdp_store_strerror(rc));
     ex.out.store = &ex.store;
-    ex.out.txn = txn;
+    ex.out.txn = ex.txn;
     ex.out.now = ex.common.now;
-    cdp_output_begin(&ex.out);
-    rc = ex.lookup ? export_one(&ex, txn) : export_all(&ex, txn);
+    atexit(audit_at_exit);
+    rc = ex.subject  ? export_subject(&ex, ex.txn)
+         : ex.lookup ? export_one(&ex, ex.txn)
+                     : export_all(&ex, ex.txn);
     if (rc == 0)
         rc = ex.out.error;
-    mdb_txn_abort(txn);
+    mdb_txn_abort(ex.txn);
+    ex.txn = NULL;
+    ex.out.txn = NULL;
     cdp_store_close(&ex.store);
     int status = CDP_EXIT_OK;
     if (rc == MDB_NOTFOUND && ex.lookup) {
@@ -281,6 +761,15 @@ main(int argc, char **argv)
     } else if (rc != 0) {
         cdp_cli_warn("store '%s': %s", ex.common.db, cdp_store_strerror(rc));
         status = CDP_EXIT_FAILURE;
+    }
+    /* The audit line, once what was written has reached the output. */
+    if (status == CDP_EXIT_OK) {
+        errno = 0;
+        bool flushed = fflush(stdout) == 0 && !ferror(stdout);
+        if (flushed || errno == EPIPE) {
+            if (record_audit(&ex, !flushed) != 0)
+                status = CDP_EXIT_FAILURE;
+        }
     }
     cdp_output_free(&ex.out);
     cdp_buf_free(&ex.line);
