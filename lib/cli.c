@@ -2,6 +2,7 @@
  * cli.c - common options, diagnostics and the stdout check of every program.
  */
 #include "cli.h"
+#include "buf.h"
 #include "timeparse.h"
 
 #include <errno.h>
@@ -9,6 +10,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char *progname = "cdp";
@@ -141,14 +143,186 @@ cdp_cli_unknown_option(char **argv)
     cdp_cli_usage_error("unknown option, or option without its value: '%s'", arg);
 }
 
+/* ---- atomic output files ---- */
+
+struct atomic {
+    FILE *f;
+    char *path, *tmp;
+};
+
+static struct atomic atomics[4];
+static bool atomic_cleanup_set;
+
+/* The process's umask, without changing it for good. */
+static mode_t
+current_umask(void)
+{
+    mode_t m = umask(022);
+    umask(m);
+    return m;
+}
+
+/* At exit: the temporary files never committed go. */
+static void
+atomic_cleanup(void)
+{
+    for (size_t i = 0; i < sizeof atomics / sizeof atomics[0]; i++) {
+        if (atomics[i].tmp) {
+            unlink(atomics[i].tmp);
+            free(atomics[i].tmp);
+            free(atomics[i].path);
+            atomics[i].tmp = NULL;
+        }
+    }
+}
+
+static struct atomic *
+atomic_new(const char *path, int *fd)
+{
+    struct atomic *a = NULL;
+    for (size_t i = 0; i < sizeof atomics / sizeof atomics[0]; i++)
+        if (atomics[i].tmp == NULL && atomics[i].path == NULL) {
+            a = &atomics[i];
+            break;
+        }
+    if (a == NULL)
+        cdp_cli_die(CDP_EXIT_FAILURE, "%s: too many output files", path);
+    size_t n = strlen(path);
+    a->tmp = cdp_xmalloc(n + 12);
+    snprintf(a->tmp, n + 12, "%s.tmp.XXXXXX", path);
+    if ((*fd = mkstemp(a->tmp)) < 0) {
+        int saved = errno;
+        free(a->tmp);
+        a->tmp = NULL;
+        cdp_cli_die(CDP_EXIT_FAILURE, "%s: %s", path, strerror(saved));
+    }
+    fchmod(*fd, 0644 & ~current_umask());
+    a->path = cdp_xstrdup(path);
+    if (!atomic_cleanup_set) {
+        atexit(atomic_cleanup);
+        atomic_cleanup_set = true;
+    }
+    return a;
+}
+
+/* Puts a's file (flushed to disk by the caller) in place, or removes it. */
+static bool
+atomic_finish(struct atomic *a, bool ok)
+{
+    if (ok && rename(a->tmp, a->path) != 0)
+        ok = false;
+    int saved = errno;
+    if (!ok)
+        unlink(a->tmp);
+    free(a->tmp);
+    free(a->path);
+    a->tmp = a->path = NULL;
+    a->f = NULL;
+    errno = saved;
+    return ok;
+}
+
+/*
+ * Only a regular file (or a new one) is replaced atomically: a device such
+ * as /dev/null, a pipe or a terminal is written in place, never renamed
+ * over.
+ */
+static bool
+replaceable(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) != 0 ? errno == ENOENT : S_ISREG(st.st_mode);
+}
+
+FILE *
+cdp_cli_atomic_open(const char *path)
+{
+    if (!replaceable(path)) {
+        FILE *f = fopen(path, "w");
+        if (f == NULL)
+            cdp_cli_die(CDP_EXIT_FAILURE, "%s: %s", path, strerror(errno));
+        return f;
+    }
+    int fd;
+    struct atomic *a = atomic_new(path, &fd);
+    a->f = fdopen(fd, "w");
+    if (a->f == NULL)
+        cdp_cli_die(CDP_EXIT_FAILURE, "%s: %s", path, strerror(errno));
+    return a->f;
+}
+
+bool
+cdp_cli_atomic_commit(FILE *f)
+{
+    bool found = false;
+    for (size_t i = 0; i < sizeof atomics / sizeof atomics[0]; i++)
+        found = found || atomics[i].f == f;
+    if (!found) {
+        /* Written in place (not a regular file). */
+        bool ok = fflush(f) == 0 && !ferror(f);
+        return fclose(f) == 0 && ok;
+    }
+    for (size_t i = 0; i < sizeof atomics / sizeof atomics[0]; i++) {
+        struct atomic *a = &atomics[i];
+        if (a->f != f || a->tmp == NULL)
+            continue;
+        bool ok = fflush(f) == 0 && !ferror(f);
+        int fd = fileno(f);
+        if (ok && fsync(fd) != 0 && errno != EINVAL)
+            ok = false;
+        int saved = errno;
+        if (fclose(f) != 0)
+            ok = false;
+        else
+            errno = saved;
+        /* fclose closed fd: only the rename is left. */
+        return atomic_finish(a, ok);
+    }
+    return false;
+}
+
+static struct atomic *stdout_atomic;
+
+void
+cdp_cli_atomic_stdout(const char *path)
+{
+    if (!replaceable(path)) {
+        if (freopen(path, "w", stdout) == NULL)
+            cdp_cli_die(CDP_EXIT_FAILURE, "%s: %s", path, strerror(errno));
+        return;
+    }
+    int fd;
+    stdout_atomic = atomic_new(path, &fd);
+    fflush(stdout);
+    if (dup2(fd, STDOUT_FILENO) < 0)
+        cdp_cli_die(CDP_EXIT_FAILURE, "%s: %s", path, strerror(errno));
+    close(fd);
+}
+
 int
 cdp_cli_finish_stdout(int status)
 {
     int failed = fflush(stdout) != 0 || ferror(stdout);
     int saved = errno;
+    if (stdout_atomic && !failed && fsync(STDOUT_FILENO) != 0 && errno != EINVAL) {
+        failed = 1;
+        saved = errno;
+    }
     if (fclose(stdout) != 0 && !failed) {
         failed = 1;
         saved = errno;
+    }
+    if (stdout_atomic) {
+        struct atomic *a = stdout_atomic;
+        stdout_atomic = NULL;
+        char *copy = cdp_xstrdup(a->path);
+        if (!atomic_finish(a, !failed && status == CDP_EXIT_OK) && !failed &&
+            status == CDP_EXIT_OK) {
+            fprintf(stderr, "%s: %s: %s\n", progname, copy, strerror(errno));
+            free(copy);
+            return CDP_EXIT_FAILURE;
+        }
+        free(copy);
     }
     if (failed && saved != EPIPE) {
         fprintf(stderr, "%s: write error: %s\n", progname, strerror(saved));

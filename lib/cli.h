@@ -83,6 +83,24 @@ _Noreturn void cdp_cli_die(int status, const char *fmt, ...) __attribute__((form
 _Noreturn void cdp_cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
+ * Output files that appear whole or not at all: the text goes to a
+ * temporary file beside path (path.tmp.XXXXXX), which replaces path only
+ * when committed; if the program ends without committing it (a failure, a
+ * signal-free exit), the temporary file is removed.
+ *
+ *     FILE *f = cdp_cli_atomic_open(path);     dies when it cannot be made
+ *     ... write to f ...
+ *     if (!cdp_cli_atomic_commit(f)) ...        false: nothing replaced path
+ *
+ * cdp_cli_atomic_stdout(path) does the same for standard output (the -o
+ * option); cdp_cli_finish_stdout() then commits it when the status is 0
+ * and removes it otherwise.
+ */
+FILE *cdp_cli_atomic_open(const char *path);
+bool cdp_cli_atomic_commit(FILE *f);
+void cdp_cli_atomic_stdout(const char *path);
+
+/*
  * Flushes and closes stdout at the end of a program.  A write error is
  * reported and turns status into 1, except a broken pipe, which is quiet and
  * leaves the status as it is (a reader such as `head` closing early is normal).

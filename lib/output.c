@@ -7,6 +7,7 @@
 #include "event.h"
 #include "view.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@ cdp_output_init(struct cdp_output *o)
     memset(o, 0, sizeof *o);
     o->header = true;
     o->delimiter = ',';
+    o->escape = true;
 }
 
 bool
@@ -61,21 +63,38 @@ cdp_output_set_fields(struct cdp_output *o, const char *list)
 static void
 flush_line(struct cdp_output *o)
 {
-    if (fwrite(o->line.data, 1, o->line.len, stdout) != o->line.len)
-        cdp_cli_stdout_failed();
+    FILE *f = o->file ? o->file : stdout;
+    if (fwrite(o->line.data, 1, o->line.len, f) != o->line.len) {
+        if (f == stdout)
+            cdp_cli_stdout_failed();
+        cdp_cli_die(CDP_EXIT_FAILURE, "write error: %s", strerror(errno));
+    }
     cdp_buf_reset(&o->line);
 }
+
+/*
+ * Spreadsheet safety: a cell that starts with = + - @, a tab or a carriage
+ * return would be run as a formula by a spreadsheet, so it gets a leading
+ * single quote (the usual defence; --raw turns it off for machines).
+ */
+static bool escape_formulas;
 
 /* A CSV cell, quoted when it holds the delimiter, a quote or a line break. */
 static void
 csv_cell(struct cdp_buf *out, const char *s, char delimiter)
 {
+    bool formula = escape_formulas && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' ||
+                                       s[0] == '\t' || s[0] == '\r');
     bool quote = strchr(s, delimiter) || strchr(s, '"') || strchr(s, '\n') || strchr(s, '\r');
     if (!quote) {
+        if (formula)
+            cdp_buf_putc(out, '\'');
         cdp_buf_puts(out, s);
         return;
     }
     cdp_buf_putc(out, '"');
+    if (formula)
+        cdp_buf_putc(out, '\'');
     for (; *s; s++) {
         if (*s == '"')
             cdp_buf_putc(out, '"');
@@ -133,6 +152,7 @@ cdp_output_begin(struct cdp_output *o)
 static void
 csv_row(struct cdp_output *o, json_t *obj, const char *tag)
 {
+    escape_formulas = o->escape;
     if (o->tag_name) {
         csv_cell(&o->line, tag ? tag : "", o->delimiter);
         cdp_buf_putc(&o->line, o->delimiter);

@@ -22,6 +22,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 struct cdp_output {
     bool csv;
@@ -35,6 +36,8 @@ struct cdp_output {
     MDB_txn *txn;
     int64_t now;
     int error; /* an LMDB code met while reading consent, else 0 */
+    FILE *file; /* where records go: NULL for standard output */
+    bool escape; /* CSV: a cell starting with = + - @ or a tab is escaped (see output.c) */
     struct cdp_buf line;
     struct cdp_buf members;
 };
