@@ -13,12 +13,15 @@
  * for the one short transaction of the audit line, so that no write lock is
  * held while profiles are written.
  */
+#include "activation.h"
 #include "audit.h"
 #include "buf.h"
 #include "cli.h"
 #include "consent.h"
 #include "event.h"
 #include "events.h"
+#include "expr.h"
+#include "input.h"
 #include "output.h"
 #include "profile.h"
 #include "store.h"
@@ -40,6 +43,14 @@ enum {
     OPT_DELIMITER,
     OPT_COUNTRY,
     OPT_SUBJECT,
+    OPT_STDIN,
+    OPT_PURPOSE,
+    OPT_NO_CONSENT_CHECK,
+    OPT_RAW,
+    OPT_SEGMENT,
+    OPT_CHANGES,
+    OPT_TARGET,
+    OPT_REMOVALS,
 };
 
 static void
@@ -61,8 +72,20 @@ usage(FILE *out)
             "      --events            with --lookup: add the profile's events in time order\n"
             "      --subject ID        everything held on the person with identifier or\n"
             "                          profile id ID, as one JSON document\n"
-            "      --country CC        default region for a national phone number in --lookup\n"
-            "                          and --subject\n"
+            "      --country CC        default region of national phone numbers (--lookup,\n"
+            "                          --subject, activation formats)\n"
+            "      --stdin             the profiles named on stdin (profile objects or ids)\n"
+            "      --segment NAME      the profiles saved segment NAME selects now\n"
+            "      --changes           with --segment and --target: only those that entered\n"
+            "                          since the last export to the target\n"
+            "      --target NAME       the destination whose last export --changes follows\n"
+            "      --removals FILE     with --changes: those that left, to FILE\n"
+            "      --purpose LIST      only profiles that granted every purpose (required by\n"
+            "                          the activation formats)\n"
+            "      --no-consent-check  activation without consent (recorded in the audit)\n"
+            "      --raw               CSV: no escaping of cells that look like formulas\n"
+            "Formats: ndjson, csv, mailchimp, brevo, klaviyo, google-customer-match,\n"
+            "meta-custom-audience.\n"
             "\n%s",
             cdp_cli_common_help);
 }
@@ -89,7 +112,22 @@ struct export
     MDB_txn *txn;         /* the export's read transaction while it is open */
     bool writing;         /* profiles are being written (see audit_at_exit) */
     uint64_t written;     /* profiles handed to the output so far */
+    /* Activation formats, consent, sources. */
+    bool activation;
+    enum cdp_activation_format act;
+    json_t *purposes; /* required purposes, or NULL */
+    bool no_consent_check;
+    bool from_stdin;
+    const char *segment, *target, *removals;
+    bool changes;
+    FILE *removals_file;
+    uint64_t removed;
+    uint64_t left_out[6]; /* by enum cdp_consent_reason, and LEFT_MISSING */
+    struct cdp_buf entered, exited; /* 16-byte ids for the target's watermark */
+    bool rejected;                  /* some --stdin line was rejected */
 };
+
+#define LEFT_MISSING 5 /* an activation row lacks what the format needs */
 
 /* Static, so that audit_at_exit() can reach it. */
 static struct export ex;
@@ -101,6 +139,67 @@ write_out(const struct cdp_buf *b)
         cdp_cli_stdout_failed();
 }
 
+/*
+ * Writes one profile in the chosen format to out (stdout or the removals
+ * file), after checking consent; false when it was left out.
+ */
+static bool
+export_profile(struct export *e, MDB_txn *txn, struct cdp_profile *p, FILE *out, const char *tag)
+{
+    if (e->purposes) {
+        size_t i;
+        json_t *purpose;
+        json_array_foreach(e->purposes, i, purpose)
+        {
+            struct cdp_consent_state st;
+            int rc = cdp_consent_state(&e->store, txn, &p->id, json_string_value(purpose),
+                                       e->common.now, &st);
+            if (rc != 0)
+                cdp_cli_die(CDP_EXIT_FAILURE, "store '%s': %s", e->common.db,
+                            cdp_store_strerror(rc));
+            if (st.reason != CDP_CONSENT_OK) {
+                e->left_out[st.reason]++;
+                return false;
+            }
+        }
+    }
+    if (e->activation) {
+        const char *why;
+        cdp_buf_reset(&e->line);
+        if (!cdp_activation_row(e->act, p, e->country, &e->line, &why)) {
+            e->left_out[LEFT_MISSING]++;
+            return false;
+        }
+        if (fwrite(e->line.data, 1, e->line.len, out) != e->line.len) {
+            if (out == stdout)
+                cdp_cli_stdout_failed();
+            cdp_cli_die(CDP_EXIT_FAILURE, "%s: %s", e->removals, strerror(errno));
+        }
+    } else {
+        e->out.file = out == stdout ? NULL : out;
+        cdp_output_profile(&e->out, p, tag);
+        e->out.file = NULL;
+    }
+    return true;
+}
+
+/* The header row of the format, on out. */
+static void
+begin_file(struct export *e, FILE *out)
+{
+    if (e->activation) {
+        cdp_buf_reset(&e->line);
+        if (e->out.header)
+            cdp_activation_header(e->act, &e->line);
+        if (e->line.len && fwrite(e->line.data, 1, e->line.len, out) != e->line.len)
+            cdp_cli_die(CDP_EXIT_FAILURE, "write error: %s", strerror(errno));
+        return;
+    }
+    e->out.file = out == stdout ? NULL : out;
+    cdp_output_begin(&e->out);
+    e->out.file = NULL;
+}
+
 static int
 export_all(struct export *e, MDB_txn *txn)
 {
@@ -110,7 +209,7 @@ export_all(struct export *e, MDB_txn *txn)
     if (rc != 0)
         return rc;
     e->writing = true;
-    cdp_output_begin(&e->out);
+    begin_file(e, stdout);
     while ((rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) == 0) {
         struct cdp_profile p;
         struct cdp_id id;
@@ -124,13 +223,231 @@ export_all(struct export *e, MDB_txn *txn)
             cdp_profile_free(&p);
             continue;
         }
-        cdp_output_profile(&e->out, &p, NULL);
-        e->written++;
+        if (export_profile(e, txn, &p, stdout, NULL))
+            e->written++;
         cdp_profile_free(&p);
     }
     e->writing = false;
     mdb_cursor_close(cursor);
     return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* Reads and exports the profile with this id; false when the store has no such profile. */
+static bool
+export_by_id(struct export *e, MDB_txn *txn, const struct cdp_id *id, FILE *out, const char *tag)
+{
+    MDB_val k = {16, (void *)id->bytes}, v;
+    int rc = mdb_get(txn, e->store.dbi[CDP_DB_PROFILES], &k, &v);
+    if (rc == MDB_NOTFOUND)
+        return false;
+    if (rc != 0)
+        cdp_cli_die(CDP_EXIT_FAILURE, "store '%s': %s", e->common.db, cdp_store_strerror(rc));
+    struct cdp_profile p;
+    bool ok = cdp_profile_decode(&p, id, v.mv_data, v.mv_size);
+    if (ok && export_profile(e, txn, &p, out, tag))
+        out == stdout ? e->written++ : e->removed++;
+    cdp_profile_free(&p);
+    return ok;
+}
+
+/*
+ * --stdin: profiles named by a stream, one a line: a profile object (as
+ * cdp-segment and cdp-consent write it) or a bare id.  The profile written
+ * is the store's record of that id.
+ */
+static int
+export_stdin(struct export *e, MDB_txn *txn)
+{
+    struct cdp_lines lines;
+    const char *line;
+    size_t len;
+    bool too_long;
+    e->writing = true;
+    begin_file(e, stdout);
+    cdp_lines_init(&lines, STDIN_FILENO, CDP_INPUT_DEFAULT_MAX_LINE);
+    while (cdp_lines_next(&lines, &line, &len, &too_long)) {
+        if (cdp_input_blank(line, len))
+            continue;
+        char hex[CDP_ID_HEX_SIZE] = "";
+        struct cdp_id id;
+        size_t skip = strspn(line, " \t");
+        if (!too_long && line[skip] == '{') {
+            json_t *obj = json_loadb(line, len, 0, NULL);
+            const char *h = json_string_value(json_object_get(obj, "id"));
+            if (h && strlen(h) == CDP_ID_HEX_SIZE - 1)
+                memcpy(hex, h, CDP_ID_HEX_SIZE);
+            json_decref(obj);
+        } else if (!too_long && len - skip >= CDP_ID_HEX_SIZE - 1) {
+            memcpy(hex, line + skip, CDP_ID_HEX_SIZE - 1);
+            hex[CDP_ID_HEX_SIZE - 1] = '\0';
+        }
+        if (!cdp_hash_from_hex(hex, &id)) {
+            cdp_cli_warn("<stdin>:%llu: not a profile object or a profile id",
+                         (unsigned long long)lines.lineno);
+            e->rejected = true;
+            continue;
+        }
+        if (!export_by_id(e, txn, &id, stdout, NULL)) {
+            cdp_cli_warn("<stdin>:%llu: no profile %s in the store", (unsigned long long)lines.lineno,
+                         hex);
+            e->rejected = true;
+        }
+    }
+    e->writing = false;
+    if (lines.error)
+        cdp_cli_die(CDP_EXIT_FAILURE, "<stdin>: %s", strerror(lines.error));
+    cdp_lines_free(&lines);
+    return 0;
+}
+
+/* The set that remembers what was last exported to a target: "SEGMENT@TARGET". */
+static size_t
+target_key(unsigned char *key, const struct export *e, const struct cdp_id *id)
+{
+    int n = snprintf((char *)key, 160, "%s@%s", e->segment, e->target);
+    memcpy(key + n + 1, id ? id->bytes : (const unsigned char *)"", id ? 16 : 0);
+    return (size_t)n + 1 + (id ? 16 : 0);
+}
+
+/* The first id of the target's set after *after (or the first of all); 0 or MDB_NOTFOUND. */
+static int
+next_exported(struct export *e, MDB_cursor *cursor, const struct cdp_id *after, struct cdp_id *id)
+{
+    unsigned char key[200];
+    size_t prefix = target_key(key, e, NULL), klen = target_key(key, e, after);
+    MDB_val k = {klen, key}, v;
+    int rc = mdb_cursor_get(cursor, &k, &v, MDB_SET_RANGE);
+    if (rc == 0 && after && k.mv_size == klen && memcmp(k.mv_data, key, klen) == 0)
+        rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT);
+    if (rc != 0)
+        return rc;
+    if (k.mv_size != prefix + 16 || memcmp(k.mv_data, key, prefix) != 0)
+        return MDB_NOTFOUND;
+    memcpy(id->bytes, (const unsigned char *)k.mv_data + prefix, 16);
+    return 0;
+}
+
+/* An exited profile: to the removals file (its id alone when it is gone from the store). */
+static void
+export_exited(struct export *e, MDB_txn *txn, const struct cdp_id *id)
+{
+    cdp_buf_append(&e->exited, id->bytes, 16);
+    if (e->removals_file == NULL)
+        return;
+    if (!export_by_id(e, txn, id, e->removals_file, "exited") && !e->activation) {
+        char hex[CDP_ID_HEX_SIZE];
+        cdp_hash_to_hex(id, hex);
+        e->out.file = e->removals_file;
+        cdp_output_id_only(&e->out, hex, "exited");
+        e->out.file = NULL;
+        e->removed++;
+    }
+}
+
+/*
+ * --segment NAME: the profiles the saved segment selects now.  With
+ * --changes, only those that entered since the last export to --target
+ * (and, to --removals, those that left), side by side with the target's
+ * set in id order; the set is updated only once the files are in place.
+ */
+static int
+export_segment(struct export *e, MDB_txn *txn)
+{
+    MDB_val k = {strlen(e->segment), (void *)e->segment}, v;
+    int rc = mdb_get(txn, e->store.dbi[CDP_DB_SEGMENTS], &k, &v);
+    if (rc == MDB_NOTFOUND)
+        cdp_cli_die(CDP_EXIT_FAILURE, "no saved segment '%s' (see cdp-segment --list)", e->segment);
+    if (rc != 0)
+        return rc;
+    json_t *def = json_loadb(v.mv_data, v.mv_size, 0, NULL);
+    const char *text = json_string_value(json_object_get(def, "expression"));
+    struct cdp_expr_error err;
+    struct cdp_expr *expr = text ? cdp_expr_compile(text, e->common.now, &err) : NULL;
+    json_decref(def);
+    if (expr == NULL)
+        cdp_cli_die(CDP_EXIT_FAILURE, "saved segment '%s' does not compile", e->segment);
+
+    MDB_cursor *profiles, *exported = NULL;
+    if ((rc = mdb_cursor_open(txn, e->store.dbi[CDP_DB_PROFILES], &profiles)) != 0)
+        goto out;
+    if (e->changes && (rc = mdb_cursor_open(txn, e->store.dbi[CDP_DB_MEMBERS], &exported)) != 0)
+        goto out;
+    struct cdp_id old;
+    int have = e->changes ? next_exported(e, exported, NULL, &old) : MDB_NOTFOUND;
+    e->writing = true;
+    begin_file(e, stdout);
+    if (e->removals_file)
+        begin_file(e, e->removals_file);
+    MDB_val key, value;
+    while ((rc = mdb_cursor_get(profiles, &key, &value, MDB_NEXT)) == 0) {
+        struct cdp_id id;
+        struct cdp_profile p;
+        bool full, match;
+        if (key.mv_size != 16)
+            continue;
+        memcpy(id.bytes, key.mv_data, 16);
+        while (have == 0 && cdp_hash_compare(&old, &id) < 0) {
+            export_exited(e, txn, &old); /* gone from the store */
+            struct cdp_id gone = old;
+            have = next_exported(e, exported, &gone, &old);
+        }
+        bool member = have == 0 && cdp_hash_compare(&old, &id) == 0;
+        rc = cdp_expr_match_record(expr, &e->store, txn, &id, &value, &p, &full, &match);
+        if (full)
+            cdp_profile_free(&p);
+        if (rc == CDP_EXPR_DAMAGED) {
+            match = member; /* a damaged record keeps its place */
+            rc = 0;
+        }
+        if (rc != 0)
+            break;
+        if (match && !member) {
+            if (export_by_id(e, txn, &id, stdout, NULL) && e->changes)
+                cdp_buf_append(&e->entered, id.bytes, 16);
+        } else if (!match && member) {
+            export_exited(e, txn, &id);
+        }
+        if (member)
+            have = next_exported(e, exported, &id, &old);
+    }
+    if (rc == MDB_NOTFOUND)
+        rc = 0;
+    while (rc == 0 && have == 0) {
+        export_exited(e, txn, &old);
+        struct cdp_id gone = old;
+        have = next_exported(e, exported, &gone, &old);
+    }
+    e->writing = false;
+out:
+    if (exported)
+        mdb_cursor_close(exported);
+    mdb_cursor_close(profiles);
+    cdp_expr_free(expr);
+    return rc;
+}
+
+/* After a successful --changes export: the target's set moves to what was sent. */
+static int
+advance_watermark(struct export *e, MDB_txn *txn)
+{
+    unsigned char key[200], when[8];
+    cdp_store_put_be64(when, (uint64_t)e->common.now);
+    int rc = 0;
+    for (size_t off = 0; rc == 0 && off < e->entered.len; off += 16) {
+        struct cdp_id id;
+        memcpy(id.bytes, e->entered.data + off, 16);
+        MDB_val k = {target_key(key, e, &id), key}, v = {8, when};
+        rc = mdb_put(txn, e->store.dbi[CDP_DB_MEMBERS], &k, &v, 0);
+    }
+    for (size_t off = 0; rc == 0 && off < e->exited.len; off += 16) {
+        struct cdp_id id;
+        memcpy(id.bytes, e->exited.data + off, 16);
+        MDB_val k = {target_key(key, e, &id), key};
+        rc = mdb_del(txn, e->store.dbi[CDP_DB_MEMBERS], &k, NULL);
+        if (rc == MDB_NOTFOUND)
+            rc = 0;
+    }
+    return rc;
 }
 
 struct events_ctx {
@@ -600,9 +917,29 @@ record_audit(struct export *e, bool incomplete)
         json_object_set_new(extra, "profile", json_string(e->profile));
     if (incomplete)
         json_object_set_new(extra, "incomplete", json_true());
+    if (e->no_consent_check)
+        json_object_set_new(extra, "consent_check", json_false());
+    if (e->segment)
+        json_object_set_new(extra, "segment", json_string(e->segment));
+    if (e->target)
+        json_object_set_new(extra, "target", json_string(e->target));
+    if (e->removals)
+        json_object_set_new(extra, "removed", json_integer((json_int_t)e->removed));
     char *arg;
     char **command = audit_command(e, &arg);
-    rc = cdp_audit_append(&e->store, e->common.now, e->argc, command, NULL, e->written, extra);
+    MDB_txn *txn;
+    /* The watermark moves in the same transaction as the audit line. */
+    if ((rc = cdp_store_reserve(&e->store)) == 0 && (rc = cdp_store_begin(&e->store, true, &txn)) == 0) {
+        if (e->changes && !incomplete)
+            rc = advance_watermark(e, txn);
+        if (rc == 0)
+            rc = cdp_audit_append_txn(&e->store, txn, e->common.now, e->argc, command, e->purposes,
+                                      e->written, extra);
+        if (rc == 0)
+            rc = mdb_txn_commit(txn);
+        else
+            mdb_txn_abort(txn);
+    }
     free(command);
     free(arg);
     json_decref(extra);
@@ -661,9 +998,17 @@ main(int argc, char **argv)
         {"delimiter", required_argument, NULL, OPT_DELIMITER},
         {"country", required_argument, NULL, OPT_COUNTRY},
         {"subject", required_argument, NULL, OPT_SUBJECT},
+        {"stdin", no_argument, NULL, OPT_STDIN},
+        {"purpose", required_argument, NULL, OPT_PURPOSE},
+        {"no-consent-check", no_argument, NULL, OPT_NO_CONSENT_CHECK},
+        {"raw", no_argument, NULL, OPT_RAW},
+        {"segment", required_argument, NULL, OPT_SEGMENT},
+        {"changes", no_argument, NULL, OPT_CHANGES},
+        {"target", required_argument, NULL, OPT_TARGET},
+        {"removals", required_argument, NULL, OPT_REMOVALS},
         {NULL, 0, NULL, 0},
     };
-    const char *fields = NULL, *lookup = NULL, *subject = NULL;
+    const char *fields = NULL, *lookup = NULL, *subject = NULL, *purposes = NULL;
     char err[512];
     int opt;
 
@@ -703,6 +1048,30 @@ main(int argc, char **argv)
             subject = optarg;
             note_identifier(argv);
             break;
+        case OPT_STDIN:
+            ex.from_stdin = true;
+            break;
+        case OPT_PURPOSE:
+            purposes = optarg;
+            break;
+        case OPT_NO_CONSENT_CHECK:
+            ex.no_consent_check = true;
+            break;
+        case OPT_RAW:
+            ex.out.escape = false;
+            break;
+        case OPT_SEGMENT:
+            ex.segment = optarg;
+            break;
+        case OPT_CHANGES:
+            ex.changes = true;
+            break;
+        case OPT_TARGET:
+            ex.target = optarg;
+            break;
+        case OPT_REMOVALS:
+            ex.removals = optarg;
+            break;
         default:
             cdp_cli_unknown_option(argv);
         }
@@ -711,8 +1080,33 @@ main(int argc, char **argv)
     argv += optind;
     if (argc > 0)
         cdp_cli_usage_error("unexpected argument '%s'", argv[0]);
-    if (ex.common.format && !cdp_output_set_format(&ex.out, ex.common.format))
-        cdp_cli_usage_error("unknown format '%s' (ndjson or csv)", ex.common.format);
+    if (ex.common.format && cdp_activation_format_from_name(ex.common.format, &ex.act))
+        ex.activation = true;
+    else if (ex.common.format && !cdp_output_set_format(&ex.out, ex.common.format))
+        cdp_cli_usage_error("unknown format '%s' (ndjson, csv, mailchimp, brevo, klaviyo, "
+                            "google-customer-match, meta-custom-audience)",
+                            ex.common.format);
+    int sources = (lookup != NULL) + (subject != NULL) + ex.from_stdin + (ex.segment != NULL);
+    if (sources > 1)
+        cdp_cli_usage_error("--lookup, --subject, --stdin and --segment exclude each other");
+    if (ex.changes && (ex.segment == NULL || ex.target == NULL))
+        cdp_cli_usage_error("--changes needs --segment NAME and --target NAME");
+    if ((ex.target || ex.removals) && !ex.changes)
+        cdp_cli_usage_error("--target and --removals go with --changes");
+    if (ex.target && (strlen(ex.target) == 0 || strlen(ex.target) > 64 || strchr(ex.target, '@')))
+        cdp_cli_usage_error("--target takes a name of 1 to 64 characters without '@'");
+    if (ex.activation && (lookup || subject))
+        cdp_cli_usage_error("activation formats write audiences, not one person");
+    if (ex.activation && purposes == NULL && !ex.no_consent_check)
+        cdp_cli_usage_error("format '%s' sends personal data to another company: give --purpose "
+                            "(e.g. --purpose %s) so that only profiles that consented are written, "
+                            "or --no-consent-check, which the audit trail records",
+                            ex.common.format,
+                            ex.act == CDP_ACT_GOOGLE || ex.act == CDP_ACT_META
+                                ? "ads_personalization"
+                                : "email_marketing");
+    if (purposes && ex.no_consent_check)
+        cdp_cli_usage_error("--purpose and --no-consent-check exclude each other");
     if (lookup && subject)
         cdp_cli_usage_error("--lookup and --subject do not go together");
     if (ex.events && !lookup)
@@ -728,11 +1122,42 @@ main(int argc, char **argv)
                                                  "traits.lastName,computed.orders_count,"
                                                  "computed.revenue_total,last_seen"))
         cdp_cli_usage_error("--fields needs at least one field");
-    if (ex.common.output && freopen(ex.common.output, "w", stdout) == NULL)
-        cdp_cli_die(CDP_EXIT_FAILURE, "%s: %s", ex.common.output, strerror(errno));
-
     if (cdp_store_open(&ex.store, ex.common.db, CDP_STORE_READ, err, sizeof err) != 0)
         cdp_cli_die(CDP_EXIT_FAILURE, "%s", err);
+    if (purposes) {
+        int prc;
+        MDB_txn *t;
+        json_t *known = NULL;
+        if ((prc = cdp_store_begin(&ex.store, false, &t)) == 0) {
+            known = cdp_consent_purposes(&ex.store, t, &prc);
+            mdb_txn_abort(t);
+        }
+        if (known == NULL)
+            cdp_cli_die(CDP_EXIT_FAILURE, "store '%s': %s", ex.common.db, cdp_store_strerror(prc));
+        ex.purposes = json_array();
+        char *copy = cdp_xstrdup(purposes), *save = NULL;
+        for (char *q = strtok_r(copy, ",", &save); q; q = strtok_r(NULL, ",", &save)) {
+            if (!cdp_consent_purpose_known(known, q))
+                cdp_cli_usage_error("unknown purpose '%s' (see cdp-consent --purposes)", q);
+            if (!cdp_consent_purpose_known(ex.purposes, q))
+                json_array_append_new(ex.purposes, json_string(q));
+        }
+        free(copy);
+        /*
+         * Google's EU user consent policy asks for consent both to
+         * personalised ads and to sharing the data with Google.
+         */
+        if (ex.activation && ex.act == CDP_ACT_GOOGLE &&
+            cdp_consent_purpose_known(ex.purposes, "ads_personalization") &&
+            !cdp_consent_purpose_known(ex.purposes, "data_sharing") &&
+            cdp_consent_purpose_known(known, "data_sharing"))
+            json_array_append_new(ex.purposes, json_string("data_sharing"));
+        json_decref(known);
+    }
+    if (ex.common.output)
+        cdp_cli_atomic_stdout(ex.common.output);
+    if (ex.removals)
+        ex.removals_file = cdp_cli_atomic_open(ex.removals);
     /* An export that could not be recorded in the audit trail does not start. */
     if (!store_file_exists(ex.common.db, "data.mdb", W_OK) ||
         (!store_file_exists(ex.common.db, "lock.mdb", W_OK) && errno != ENOENT))
@@ -746,9 +1171,11 @@ main(int argc, char **argv)
     ex.out.txn = ex.txn;
     ex.out.now = ex.common.now;
     atexit(audit_at_exit);
-    rc = ex.subject  ? export_subject(&ex, ex.txn)
-         : ex.lookup ? export_one(&ex, ex.txn)
-                     : export_all(&ex, ex.txn);
+    rc = ex.subject      ? export_subject(&ex, ex.txn)
+         : ex.lookup     ? export_one(&ex, ex.txn)
+         : ex.from_stdin ? export_stdin(&ex, ex.txn)
+         : ex.segment    ? export_segment(&ex, ex.txn)
+                         : export_all(&ex, ex.txn);
     if (rc == 0)
         rc = ex.out.error;
     mdb_txn_abort(ex.txn);
@@ -762,7 +1189,33 @@ main(int argc, char **argv)
         cdp_cli_warn("store '%s': %s", ex.common.db, cdp_store_strerror(rc));
         status = CDP_EXIT_FAILURE;
     }
-    /* The audit line, once what was written has reached the output. */
+    uint64_t left = 0;
+    for (int i = 0; i < 6; i++)
+        left += ex.left_out[i];
+    if (!ex.common.quiet && (ex.purposes || ex.activation || ex.segment || ex.from_stdin))
+        fprintf(stderr,
+                "%s: %llu written, %llu left out (%llu no consent record, %llu denied, "
+                "%llu withdrawn, %llu expired, %llu missing what the format needs)%s\n",
+                cdp_cli_progname(), (unsigned long long)ex.written, (unsigned long long)left,
+                (unsigned long long)ex.left_out[CDP_CONSENT_NO_RECORD],
+                (unsigned long long)ex.left_out[CDP_CONSENT_IS_DENIED],
+                (unsigned long long)ex.left_out[CDP_CONSENT_IS_WITHDRAWN],
+                (unsigned long long)ex.left_out[CDP_CONSENT_EXPIRED],
+                (unsigned long long)ex.left_out[LEFT_MISSING], ex.removals ? "" : "");
+    if (status == CDP_EXIT_OK && ex.removals_file && !cdp_cli_atomic_commit(ex.removals_file)) {
+        cdp_cli_warn("%s: %s", ex.removals, strerror(errno));
+        status = CDP_EXIT_FAILURE;
+    }
+    /* The audit line (and the watermark), once what was written has reached the output. */
+    if (status == CDP_EXIT_OK && ex.common.output) {
+        /* -o: the file must be in place before the watermark moves. */
+        status = cdp_cli_finish_stdout(status);
+        if (status == CDP_EXIT_OK && record_audit(&ex, false) != 0)
+            status = CDP_EXIT_FAILURE;
+        cdp_output_free(&ex.out);
+        cdp_buf_free(&ex.line);
+        return status;
+    }
     if (status == CDP_EXIT_OK) {
         errno = 0;
         bool flushed = fflush(stdout) == 0 && !ferror(stdout);
@@ -773,5 +1226,6 @@ main(int argc, char **argv)
     }
     cdp_output_free(&ex.out);
     cdp_buf_free(&ex.line);
-    return cdp_cli_finish_stdout(status);
+    status = cdp_cli_finish_stdout(status);
+    return status == CDP_EXIT_OK && ex.rejected ? CDP_EXIT_REJECTED : status;
 }

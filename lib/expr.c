@@ -2300,3 +2300,28 @@ cdp_expr_match(struct cdp_expr *e, struct cdp_expr_subject *s, bool *match)
     *match = x.rc == 0 && truthy(&v);
     return x.rc;
 }
+
+int
+cdp_expr_match_record(struct cdp_expr *e, struct cdp_store *store, MDB_txn *txn,
+                      const struct cdp_id *id, const MDB_val *value, struct cdp_profile *p,
+                      bool *full, bool *match)
+{
+    struct cdp_expr_subject s = {.id = *id, .store = store, .txn = txn};
+    struct cdp_profile_head head;
+    *full = false;
+    *match = false;
+    if (e->needs & CDP_EXPR_NEEDS_SECTIONS) {
+        if (!cdp_profile_decode(p, id, value->mv_data, value->mv_size)) {
+            cdp_profile_free(p);
+            return CDP_EXPR_DAMAGED;
+        }
+        *full = true;
+        s.profile = p;
+        s.head = &p->head;
+    } else {
+        if (!cdp_profile_decode_head(&head, value->mv_data, value->mv_size))
+            return CDP_EXPR_DAMAGED;
+        s.head = &head;
+    }
+    return cdp_expr_match(e, &s, match);
+}

@@ -103,4 +103,16 @@ struct cdp_expr_subject {
  */
 int cdp_expr_match(struct cdp_expr *e, struct cdp_expr_subject *s, bool *match);
 
+/*
+ * Evaluates e on a record read from the profiles database: decodes the
+ * fixed head, or the whole record into *p (to free with
+ * cdp_profile_free() when *full is set) when the expression needs it.
+ * Returns 0, CDP_EXPR_DAMAGED for a record that cannot be decoded, or an
+ * LMDB error code.
+ */
+#define CDP_EXPR_DAMAGED (-2)
+int cdp_expr_match_record(struct cdp_expr *e, struct cdp_store *store, MDB_txn *txn,
+                          const struct cdp_id *id, const MDB_val *value, struct cdp_profile *p,
+                          bool *full, bool *match);
+
 #endif
