@@ -143,24 +143,34 @@ write_out(const struct cdp_buf *b)
  * Writes one profile in the chosen format to out (stdout or the removals
  * file), after checking consent; false when it was left out.
  */
+/* Why the profile may not be sent: CDP_CONSENT_OK when every required purpose is granted. */
+static enum cdp_consent_reason
+consent_reason(struct export *e, MDB_txn *txn, const struct cdp_id *id)
+{
+    size_t i;
+    json_t *purpose;
+    json_array_foreach(e->purposes, i, purpose)
+    {
+        struct cdp_consent_state st;
+        int rc = cdp_consent_state(&e->store, txn, id, json_string_value(purpose), e->common.now,
+                                   &st);
+        if (rc != 0)
+            cdp_cli_die(CDP_EXIT_FAILURE, "store '%s': %s", e->common.db, cdp_store_strerror(rc));
+        if (st.reason != CDP_CONSENT_OK)
+            return st.reason;
+    }
+    return CDP_CONSENT_OK;
+}
+
 static bool
 export_profile(struct export *e, MDB_txn *txn, struct cdp_profile *p, FILE *out, const char *tag)
 {
-    if (e->purposes) {
-        size_t i;
-        json_t *purpose;
-        json_array_foreach(e->purposes, i, purpose)
-        {
-            struct cdp_consent_state st;
-            int rc = cdp_consent_state(&e->store, txn, &p->id, json_string_value(purpose),
-                                       e->common.now, &st);
-            if (rc != 0)
-                cdp_cli_die(CDP_EXIT_FAILURE, "store '%s': %s", e->common.db,
-                            cdp_store_strerror(rc));
-            if (st.reason != CDP_CONSENT_OK) {
-                e->left_out[st.reason]++;
-                return false;
-            }
+    /* Removals are sent whatever the consent: they stop the use of the data. */
+    if (e->purposes && out == stdout) {
+        enum cdp_consent_reason why = consent_reason(e, txn, &p->id);
+        if (why != CDP_CONSENT_OK) {
+            e->left_out[why]++;
+            return false;
         }
     }
     if (e->activation) {
@@ -232,22 +242,28 @@ export_all(struct export *e, MDB_txn *txn)
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-/* Reads and exports the profile with this id; false when the store has no such profile. */
-static bool
+/*
+ * Reads and exports the profile with this id: 1 when it was written, 0 when
+ * it was left out (consent, missing fields, a damaged record), -1 when the
+ * store has no such profile.
+ */
+static int
 export_by_id(struct export *e, MDB_txn *txn, const struct cdp_id *id, FILE *out, const char *tag)
 {
     MDB_val k = {16, (void *)id->bytes}, v;
     int rc = mdb_get(txn, e->store.dbi[CDP_DB_PROFILES], &k, &v);
     if (rc == MDB_NOTFOUND)
-        return false;
+        return -1;
     if (rc != 0)
         cdp_cli_die(CDP_EXIT_FAILURE, "store '%s': %s", e->common.db, cdp_store_strerror(rc));
     struct cdp_profile p;
-    bool ok = cdp_profile_decode(&p, id, v.mv_data, v.mv_size);
-    if (ok && export_profile(e, txn, &p, out, tag))
+    int written = 0;
+    if (cdp_profile_decode(&p, id, v.mv_data, v.mv_size) && export_profile(e, txn, &p, out, tag)) {
         out == stdout ? e->written++ : e->removed++;
+        written = 1;
+    }
     cdp_profile_free(&p);
-    return ok;
+    return written;
 }
 
 /*
@@ -287,7 +303,7 @@ export_stdin(struct export *e, MDB_txn *txn)
             e->rejected = true;
             continue;
         }
-        if (!export_by_id(e, txn, &id, stdout, NULL)) {
+        if (export_by_id(e, txn, &id, stdout, NULL) < 0) {
             cdp_cli_warn("<stdin>:%llu: no profile %s in the store", (unsigned long long)lines.lineno,
                          hex);
             e->rejected = true;
@@ -334,7 +350,7 @@ export_exited(struct export *e, MDB_txn *txn, const struct cdp_id *id)
     cdp_buf_append(&e->exited, id->bytes, 16);
     if (e->removals_file == NULL)
         return;
-    if (!export_by_id(e, txn, id, e->removals_file, "exited") && !e->activation) {
+    if (export_by_id(e, txn, id, e->removals_file, "exited") < 0 && !e->activation) {
         char hex[CDP_ID_HEX_SIZE];
         cdp_hash_to_hex(id, hex);
         e->out.file = e->removals_file;
@@ -401,8 +417,14 @@ export_segment(struct export *e, MDB_txn *txn)
         }
         if (rc != 0)
             break;
+        /* A member who withdrew consent leaves the target's audience. */
+        if (match && member && e->purposes && consent_reason(e, txn, &id) != CDP_CONSENT_OK) {
+            e->left_out[consent_reason(e, txn, &id)]++;
+            match = false;
+        }
         if (match && !member) {
-            if (export_by_id(e, txn, &id, stdout, NULL) && e->changes)
+            /* Only what was sent joins the target's set: the others are tried next time. */
+            if (export_by_id(e, txn, &id, stdout, NULL) == 1 && e->changes)
                 cdp_buf_append(&e->entered, id.bytes, 16);
         } else if (!match && member) {
             export_exited(e, txn, &id);

@@ -90,33 +90,40 @@ erase_events(struct cdp_store *store, MDB_txn *txn, const struct cdp_id *id, uin
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-/* Deletes the profile from every saved segment's members. */
+/*
+ * Deletes the profile from every set of members: saved segments, and the
+ * sets cdp-export keeps of what it sent to each target ("NAME@TARGET").
+ */
 static int
 erase_memberships(struct cdp_store *store, MDB_txn *txn, const struct cdp_id *id, uint64_t *count)
 {
     MDB_cursor *cursor;
     MDB_val k, v;
-    int rc = mdb_cursor_open(txn, store->dbi[CDP_DB_SEGMENTS], &cursor);
+    struct cdp_buf keys = CDP_BUF_INIT; /* length (2) . key, of the records to delete */
+    int rc = mdb_cursor_open(txn, store->dbi[CDP_DB_MEMBERS], &cursor);
     if (rc != 0)
         return rc;
     while ((rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)) == 0) {
-        unsigned char key[128];
-        if (k.mv_size > sizeof key - 17)
+        const unsigned char *key = k.mv_data;
+        if (k.mv_size < 18 || k.mv_size > 65535 || key[k.mv_size - 17] != '\0' ||
+            memcmp(key + k.mv_size - 16, id->bytes, 16) != 0)
             continue;
-        memcpy(key, k.mv_data, k.mv_size);
-        key[k.mv_size] = '\0';
-        memcpy(key + k.mv_size + 1, id->bytes, 16);
-        MDB_val mk = {k.mv_size + 17, key};
-        int d = mdb_del(txn, store->dbi[CDP_DB_MEMBERS], &mk, NULL);
-        if (d == 0)
-            (*count)++;
-        else if (d != MDB_NOTFOUND) {
-            rc = d;
-            break;
-        }
+        unsigned char len[2] = {(unsigned char)(k.mv_size >> 8), (unsigned char)k.mv_size};
+        cdp_buf_append(&keys, len, 2);
+        cdp_buf_append(&keys, k.mv_data, k.mv_size);
     }
     mdb_cursor_close(cursor);
-    return rc == MDB_NOTFOUND ? 0 : rc;
+    if (rc == MDB_NOTFOUND)
+        rc = 0;
+    for (size_t off = 0; rc == 0 && off < keys.len;) {
+        size_t n = ((size_t)(unsigned char)keys.data[off] << 8) | (unsigned char)keys.data[off + 1];
+        MDB_val dk = {n, keys.data + off + 2};
+        if ((rc = mdb_del(txn, store->dbi[CDP_DB_MEMBERS], &dk, NULL)) == 0)
+            (*count)++;
+        off += 2 + n;
+    }
+    cdp_buf_free(&keys);
+    return rc;
 }
 
 /* Deletes the merge-log entries that name the person (the first n_id marks). */
