@@ -320,27 +320,18 @@ export_stdin(struct export *e, MDB_txn *txn)
 static size_t
 target_key(unsigned char *key, const struct export *e, const struct cdp_id *id)
 {
-    int n = snprintf((char *)key, 160, "%s@%s", e->segment, e->target);
-    memcpy(key + n + 1, id ? id->bytes : (const unsigned char *)"", id ? 16 : 0);
-    return (size_t)n + 1 + (id ? 16 : 0);
+    char set[160];
+    snprintf(set, sizeof set, "%s@%s", e->segment, e->target);
+    return cdp_store_member_key(key, set, id);
 }
 
 /* The first id of the target's set after *after (or the first of all); 0 or MDB_NOTFOUND. */
 static int
 next_exported(struct export *e, MDB_cursor *cursor, const struct cdp_id *after, struct cdp_id *id)
 {
-    unsigned char key[200];
-    size_t prefix = target_key(key, e, NULL), klen = target_key(key, e, after);
-    MDB_val k = {klen, key}, v;
-    int rc = mdb_cursor_get(cursor, &k, &v, MDB_SET_RANGE);
-    if (rc == 0 && after && k.mv_size == klen && memcmp(k.mv_data, key, klen) == 0)
-        rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT);
-    if (rc != 0)
-        return rc;
-    if (k.mv_size != prefix + 16 || memcmp(k.mv_data, key, prefix) != 0)
-        return MDB_NOTFOUND;
-    memcpy(id->bytes, (const unsigned char *)k.mv_data + prefix, 16);
-    return 0;
+    char set[160];
+    snprintf(set, sizeof set, "%s@%s", e->segment, e->target);
+    return cdp_store_next_member(cursor, set, after, id);
 }
 
 /* An exited profile: to the removals file (its id alone when it is gone from the store). */
@@ -452,7 +443,7 @@ out:
 static int
 advance_watermark(struct export *e, MDB_txn *txn)
 {
-    unsigned char key[200], when[8];
+    unsigned char key[CDP_MEMBER_KEY_MAX], when[8];
     cdp_store_put_be64(when, (uint64_t)e->common.now);
     int rc = 0;
     for (size_t off = 0; rc == 0 && off < e->entered.len; off += 16) {

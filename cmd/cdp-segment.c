@@ -129,40 +129,19 @@ store_failed(struct segment *sg, int rc)
 static size_t
 member_key(unsigned char *key, const char *name, const struct cdp_id *id)
 {
-    size_t n = strlen(name) + 1;
-    memcpy(key, name, n);
-    if (id)
-        memcpy(key + n, id->bytes, 16);
-    return n + (id ? 16 : 0);
+    return cdp_store_member_key(key, name, id);
 }
 
-/*
- * The first member of segment name whose id is after *after (or the first
- * of all when after is NULL).  Returns 0 with *id set, MDB_NOTFOUND past the
- * last, or an LMDB code.
- */
 static int
 next_member(MDB_cursor *cursor, const char *name, const struct cdp_id *after, struct cdp_id *id)
 {
-    unsigned char key[96];
-    size_t prefix = member_key(key, name, NULL);
-    size_t klen = member_key(key, name, after);
-    MDB_val k = {klen, key}, v;
-    int rc = mdb_cursor_get(cursor, &k, &v, MDB_SET_RANGE);
-    if (rc == 0 && after && k.mv_size == klen && memcmp(k.mv_data, key, klen) == 0)
-        rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT);
-    if (rc != 0)
-        return rc;
-    if (k.mv_size != prefix + 16 || memcmp(k.mv_data, key, prefix) != 0)
-        return MDB_NOTFOUND;
-    memcpy(id->bytes, (const unsigned char *)k.mv_data + prefix, 16);
-    return 0;
+    return cdp_store_next_member(cursor, name, after, id);
 }
 
 static int
 put_member(struct segment *sg, MDB_txn *txn, const struct cdp_id *id)
 {
-    unsigned char key[96], when[8];
+    unsigned char key[CDP_MEMBER_KEY_MAX], when[8];
     MDB_val k = {member_key(key, sg->name, id), key}, v = {8, when};
     cdp_store_put_be64(when, (uint64_t)sg->common.now);
     return mdb_put(txn, sg->store.dbi[CDP_DB_MEMBERS], &k, &v, 0);
@@ -171,7 +150,7 @@ put_member(struct segment *sg, MDB_txn *txn, const struct cdp_id *id)
 static int
 delete_member(struct segment *sg, MDB_txn *txn, const struct cdp_id *id)
 {
-    unsigned char key[96];
+    unsigned char key[CDP_MEMBER_KEY_MAX];
     MDB_val k = {member_key(key, sg->name, id), key};
     return mdb_del(txn, sg->store.dbi[CDP_DB_MEMBERS], &k, NULL);
 }

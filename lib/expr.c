@@ -1087,25 +1087,27 @@ parse_unary(struct parser *p)
     return parse_primary(p);
 }
 
+/*
+ * One level of arithmetic: operands read by operand, joined by the two
+ * operators op1 and op2 (* and /, or + and -), left to right.  Constant
+ * operands are folded.
+ */
 static struct node *
-parse_mul(struct parser *p)
+parse_arith(struct parser *p, struct node *(*operand)(struct parser *), enum tok op1,
+            enum tok op2)
 {
-    struct node *a = parse_unary(p);
-    while (!p->failed && (p->tok.t == T_STAR || p->tok.t == T_SLASH || p->tok.t == T_PLUS ||
-                          p->tok.t == T_MINUS)) {
-        /* One loop for both levels would get precedence wrong: * and / only here. */
-        if (p->tok.t == T_PLUS || p->tok.t == T_MINUS)
-            break;
+    struct node *a = operand(p);
+    while (!p->failed && (p->tok.t == op1 || p->tok.t == op2)) {
         int op = p->tok.t;
         size_t pos = p->tok.pos;
         next(p);
-        struct node *b = parse_unary(p);
+        struct node *b = operand(p);
         if (p->failed)
             return a;
         enum vtype t = arith_type(op, a->type, b->type);
         if (t == VT_NULL) {
             type_fail_at(p, pos, "cannot compute %s %s %s", type_names[a->type], op_text(op),
-                    type_names[b->type]);
+                         type_names[b->type]);
             return a;
         }
         struct node *n = new_node(p, N_ARITH, a->column);
@@ -1127,38 +1129,15 @@ parse_mul(struct parser *p)
 }
 
 static struct node *
+parse_mul(struct parser *p)
+{
+    return parse_arith(p, parse_unary, T_STAR, T_SLASH);
+}
+
+static struct node *
 parse_add(struct parser *p)
 {
-    struct node *a = parse_mul(p);
-    while (!p->failed && (p->tok.t == T_PLUS || p->tok.t == T_MINUS)) {
-        int op = p->tok.t;
-        size_t pos = p->tok.pos;
-        next(p);
-        struct node *b = parse_mul(p);
-        if (p->failed)
-            return a;
-        enum vtype t = arith_type(op, a->type, b->type);
-        if (t == VT_NULL) {
-            type_fail_at(p, pos, "cannot compute %s %s %s", type_names[a->type], op_text(op),
-                    type_names[b->type]);
-            return a;
-        }
-        struct node *n = new_node(p, N_ARITH, a->column);
-        n->op = op;
-        n->a = a;
-        n->b = b;
-        n->type = t;
-        if (a->kind == N_LIT && b->kind == N_LIT) {
-            struct value r;
-            n->kind = N_LIT;
-            if (arith_values(op, &a->lit, &b->lit, &r))
-                n->lit = r;
-            else
-                n->lit.t = VT_NULL; /* 1 / 0: a number that has no value */
-        }
-        a = n;
-    }
-    return a;
+    return parse_arith(p, parse_mul, T_PLUS, T_MINUS);
 }
 
 /* ---- comparisons ---- */

@@ -488,3 +488,37 @@ cdp_store_get_time(const unsigned char *p)
 {
     return (int64_t)(cdp_store_get_be64(p) ^ ((uint64_t)1 << 63));
 }
+
+size_t
+cdp_store_member_key(unsigned char key[CDP_MEMBER_KEY_MAX], const char *set,
+                     const struct cdp_id *id)
+{
+    size_t n = strlen(set) + 1;
+    if (n > 201)
+        return 0;
+    memcpy(key, set, n);
+    if (id)
+        memcpy(key + n, id->bytes, 16);
+    return n + (id ? 16 : 0);
+}
+
+int
+cdp_store_next_member(MDB_cursor *cursor, const char *set, const struct cdp_id *after,
+                      struct cdp_id *id)
+{
+    unsigned char key[CDP_MEMBER_KEY_MAX];
+    size_t prefix = cdp_store_member_key(key, set, NULL);
+    size_t klen = cdp_store_member_key(key, set, after);
+    if (prefix == 0)
+        return EINVAL;
+    MDB_val k = {klen, key}, v;
+    int rc = mdb_cursor_get(cursor, &k, &v, MDB_SET_RANGE);
+    if (rc == 0 && after && k.mv_size == klen && memcmp(k.mv_data, key, klen) == 0)
+        rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT);
+    if (rc != 0)
+        return rc;
+    if (k.mv_size != prefix + 16 || memcmp(k.mv_data, key, prefix) != 0)
+        return MDB_NOTFOUND;
+    memcpy(id->bytes, (const unsigned char *)k.mv_data + prefix, 16);
+    return 0;
+}

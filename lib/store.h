@@ -10,6 +10,8 @@
 #ifndef CDP_STORE_H
 #define CDP_STORE_H
 
+#include "hash.h"
+
 #include <lmdb.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -105,6 +107,24 @@ int cdp_store_rewrite(const char *path, cdp_store_transform_fn fn, void *ctx, ch
  * so a long import's memory does not grow with the size of the store.
  */
 void cdp_store_release_pages(struct cdp_store *store);
+
+/*
+ * Sets of profiles kept in the members database (a saved segment's members,
+ * what cdp-export sent to a target): key = set name . NUL . profile id
+ * (16), so a set's ids sort together in id order.
+ */
+#define CDP_MEMBER_KEY_MAX (200 + 1 + 16)
+
+/* The key of id in set (the set's prefix alone when id is NULL); returns its length, 0 if too long. */
+size_t cdp_store_member_key(unsigned char key[CDP_MEMBER_KEY_MAX], const char *set,
+                            const struct cdp_id *id);
+
+/*
+ * The first id of set after *after (the first of all when after is NULL).
+ * Returns 0 with *id set, MDB_NOTFOUND past the last, or an LMDB code.
+ */
+int cdp_store_next_member(MDB_cursor *cursor, const char *set, const struct cdp_id *after,
+                          struct cdp_id *id);
 
 /* A message for an LMDB or errno code. */
 const char *cdp_store_strerror(int rc);
