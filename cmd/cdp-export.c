@@ -294,8 +294,12 @@ export_stdin(struct export *e, MDB_txn *txn)
                 memcpy(hex, h, CDP_ID_HEX_SIZE);
             json_decref(obj);
         } else if (!too_long && len - skip >= CDP_ID_HEX_SIZE - 1) {
-            memcpy(hex, line + skip, CDP_ID_HEX_SIZE - 1);
-            hex[CDP_ID_HEX_SIZE - 1] = '\0';
+            /* 32 hexadecimal digits and nothing but blanks after them. */
+            size_t rest = skip + CDP_ID_HEX_SIZE - 1;
+            if (rest + strspn(line + rest, " \t\r") >= len) {
+                memcpy(hex, line + skip, CDP_ID_HEX_SIZE - 1);
+                hex[CDP_ID_HEX_SIZE - 1] = '\0';
+            }
         }
         if (!cdp_hash_from_hex(hex, &id)) {
             cdp_cli_warn("<stdin>:%llu: not a profile object or a profile id",
@@ -409,9 +413,12 @@ export_segment(struct export *e, MDB_txn *txn)
         if (rc != 0)
             break;
         /* A member who withdrew consent leaves the target's audience. */
-        if (match && member && e->purposes && consent_reason(e, txn, &id) != CDP_CONSENT_OK) {
-            e->left_out[consent_reason(e, txn, &id)]++;
-            match = false;
+        if (match && member && e->purposes) {
+            enum cdp_consent_reason why = consent_reason(e, txn, &id);
+            if (why != CDP_CONSENT_OK) {
+                e->left_out[why]++;
+                match = false;
+            }
         }
         if (match && !member) {
             /* Only what was sent joins the target's set: the others are tried next time. */
@@ -1120,6 +1127,9 @@ main(int argc, char **argv)
                                 : "email_marketing");
     if (purposes && ex.no_consent_check)
         cdp_cli_usage_error("--purpose and --no-consent-check exclude each other");
+    if (purposes && (lookup || subject))
+        cdp_cli_usage_error("--lookup and --subject write the person whatever their consent "
+                            "(an access request): --purpose does not apply");
     if (lookup && subject)
         cdp_cli_usage_error("--lookup and --subject do not go together");
     if (ex.events && !lookup)
@@ -1214,20 +1224,32 @@ main(int argc, char **argv)
                 (unsigned long long)ex.left_out[CDP_CONSENT_IS_DENIED],
                 (unsigned long long)ex.left_out[CDP_CONSENT_IS_WITHDRAWN],
                 (unsigned long long)ex.left_out[CDP_CONSENT_EXPIRED],
-                (unsigned long long)ex.left_out[LEFT_MISSING], ex.removals ? "" : "");
-    if (status == CDP_EXIT_OK && ex.removals_file && !cdp_cli_atomic_commit(ex.removals_file)) {
-        cdp_cli_warn("%s: %s", ex.removals, strerror(errno));
-        status = CDP_EXIT_FAILURE;
-    }
+                (unsigned long long)ex.left_out[LEFT_MISSING], "");
     /* The audit line (and the watermark), once what was written has reached the output. */
     if (status == CDP_EXIT_OK && ex.common.output) {
-        /* -o: the file must be in place before the watermark moves. */
+        /*
+         * -o: the file must be in place before the watermark moves; the
+         * removals file follows it, so a failure leaves the old one.
+         */
         status = cdp_cli_finish_stdout(status);
+        if (status == CDP_EXIT_OK && ex.removals_file && !cdp_cli_atomic_commit(ex.removals_file)) {
+            cdp_cli_warn("%s: %s", ex.removals, strerror(errno));
+            status = CDP_EXIT_FAILURE;
+        }
         if (status == CDP_EXIT_OK && record_audit(&ex, false) != 0)
             status = CDP_EXIT_FAILURE;
         cdp_output_free(&ex.out);
         cdp_buf_free(&ex.line);
-        return status;
+        return status == CDP_EXIT_OK && ex.rejected ? CDP_EXIT_REJECTED : status;
+    }
+    if (status == CDP_EXIT_OK && ex.removals_file) {
+        errno = 0;
+        if (fflush(stdout) != 0 || ferror(stdout))
+            cdp_cli_stdout_failed();
+        if (!cdp_cli_atomic_commit(ex.removals_file)) {
+            cdp_cli_warn("%s: %s", ex.removals, strerror(errno));
+            status = CDP_EXIT_FAILURE;
+        }
     }
     if (status == CDP_EXIT_OK) {
         errno = 0;

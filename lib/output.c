@@ -7,6 +7,7 @@
 #include "event.h"
 #include "view.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,8 @@ cdp_output_set_delimiter(struct cdp_output *o, const char *arg)
     return true;
 }
 
+static bool direct_field(const char *path);
+
 bool
 cdp_output_set_fields(struct cdp_output *o, const char *list)
 {
@@ -57,6 +60,12 @@ cdp_output_set_fields(struct cdp_output *o, const char *list)
         o->fields[o->nfields++] = cdp_xstrdup(f);
     }
     free(copy);
+    o->direct = true;
+    o->wants_consent = false;
+    for (size_t i = 0; i < o->nfields; i++) {
+        o->direct = o->direct && direct_field(o->fields[i]);
+        o->wants_consent = o->wants_consent || strncmp(o->fields[i], "consent", 7) == 0;
+    }
     return o->nfields > 0;
 }
 
@@ -75,16 +84,36 @@ flush_line(struct cdp_output *o)
 /*
  * Spreadsheet safety: a cell that starts with = + - @, a tab or a carriage
  * return would be run as a formula by a spreadsheet, so it gets a leading
- * single quote (the usual defence; --raw turns it off for machines).
+ * single quote (the usual defence; --raw turns it off for machines).  A
+ * plain number such as -2 or +33612345678 is left as it is.
  */
 static bool escape_formulas;
+
+/* "-2", "+33612345678", "1.5e3": a number, which a spreadsheet reads as one, not a formula. */
+static bool
+plain_number(const char *s)
+{
+    const char *p = s + (*s == '+' || *s == '-');
+    if (!isdigit((unsigned char)*p))
+        return false;
+    while (isdigit((unsigned char)*p) || *p == '.')
+        p++;
+    if ((*p == 'e' || *p == 'E') && (isdigit((unsigned char)p[1]) ||
+                                     ((p[1] == '-' || p[1] == '+') && isdigit((unsigned char)p[2])))) {
+        p += 2;
+        while (isdigit((unsigned char)*p))
+            p++;
+    }
+    return *p == '\0';
+}
 
 /* A CSV cell, quoted when it holds the delimiter, a quote or a line break. */
 static void
 csv_cell(struct cdp_buf *out, const char *s, char delimiter)
 {
     bool formula = escape_formulas && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' ||
-                                       s[0] == '\t' || s[0] == '\r');
+                                       s[0] == '\t' || s[0] == '\r') &&
+                   !plain_number(s);
     bool quote = strchr(s, delimiter) || strchr(s, '"') || strchr(s, '\n') || strchr(s, '\r');
     if (!quote) {
         if (formula)
@@ -128,6 +157,72 @@ csv_value(struct cdp_buf *out, json_t *profile, const char *path, char delimiter
         char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
         csv_cell(out, text ? text : "", delimiter);
         free(text);
+    }
+}
+
+/* ---- CSV cells read straight from the profile record ---- */
+
+/*
+ * The fields that can be read without building the profile object: id,
+ * identifiers, first_seen, last_seen, computed.NAME and traits.NAME.  When
+ * every field is one of them (and there is no consent to show), a CSV row
+ * costs no JSON at all, which is what makes a million rows a second.
+ */
+static bool
+direct_field(const char *path)
+{
+    if (strcmp(path, "id") == 0 || strcmp(path, "identifiers") == 0 ||
+        strcmp(path, "first_seen") == 0 || strcmp(path, "last_seen") == 0)
+        return true;
+    if (strncmp(path, "traits.", 7) == 0)
+        return path[7] != '\0' && strchr(path + 7, '.') == NULL;
+    if (strncmp(path, "computed.", 9) == 0)
+        return cdp_view_computed_text(NULL, path + 9, NULL);
+    return false;
+}
+
+/* The cell text of a trait: a string as it is, anything else as compact JSON. */
+static void
+trait_text(struct cdp_profile *p, const char *name, struct cdp_buf *cell)
+{
+    cdp_profile_load(p);
+    json_t *v = json_array_get(json_object_get(p->traits, name), 0);
+    if (v == NULL || json_is_null(v))
+        return;
+    if (json_is_string(v)) {
+        cdp_buf_append(cell, json_string_value(v), json_string_length(v));
+        return;
+    }
+    char small[64];
+    size_t n = json_dumpb(v, small, sizeof small,
+                          JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
+    if (n > 0 && n <= sizeof small) {
+        cdp_buf_append(cell, small, n);
+        return;
+    }
+    char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
+    if (text)
+        cdp_buf_puts(cell, text);
+    free(text);
+}
+
+static void
+direct_cell(struct cdp_profile *p, const char *path, struct cdp_buf *cell)
+{
+    cdp_buf_reset(cell);
+    if (strcmp(path, "id") == 0) {
+        char hex[CDP_ID_HEX_SIZE];
+        cdp_hash_to_hex(&p->id, hex);
+        cdp_buf_puts(cell, hex);
+    } else if (strcmp(path, "identifiers") == 0) {
+        for (size_t i = 0; i < p->identifiers.len; i++)
+            cdp_buf_putc(cell, p->identifiers.data[i] ? p->identifiers.data[i] : ' ');
+        if (cell->len)
+            cdp_buf_truncate(cell, cell->len - 1);
+    } else if (strncmp(path, "traits.", 7) == 0) {
+        trait_text(p, path + 7, cell);
+    } else {
+        cdp_view_computed_text(p, strncmp(path, "computed.", 9) == 0 ? path + 9 : path, cell);
     }
 }
 
@@ -205,6 +300,23 @@ cdp_output_profile_json(struct cdp_output *o, struct cdp_profile *p)
 void
 cdp_output_profile(struct cdp_output *o, struct cdp_profile *p, const char *tag)
 {
+    if (o->csv && o->direct && (o->store == NULL || !o->wants_consent)) {
+        escape_formulas = o->escape;
+        if (o->tag_name) {
+            csv_cell(&o->line, tag ? tag : "", o->delimiter);
+            cdp_buf_putc(&o->line, o->delimiter);
+        }
+        for (size_t i = 0; i < o->nfields; i++) {
+            if (i)
+                cdp_buf_putc(&o->line, o->delimiter);
+            direct_cell(p, o->fields[i], &o->cell);
+            if (o->cell.len)
+                csv_cell(&o->line, o->cell.data, o->delimiter);
+        }
+        cdp_buf_puts(&o->line, "\r\n");
+        flush_line(o);
+        return;
+    }
     if (o->csv) {
         json_t *obj = cdp_output_profile_json(o, p);
         csv_row(o, obj, tag);
@@ -264,4 +376,5 @@ cdp_output_free(struct cdp_output *o)
     free(o->fields);
     cdp_buf_free(&o->line);
     cdp_buf_free(&o->members);
+    cdp_buf_free(&o->cell);
 }

@@ -40,6 +40,9 @@ struct cdp_output {
     bool escape; /* CSV: a cell starting with = + - @ or a tab is escaped (see output.c) */
     struct cdp_buf line;
     struct cdp_buf members;
+    struct cdp_buf cell;
+    bool direct;        /* every CSV field reads straight from the record */
+    bool wants_consent; /* a CSV field reads the consent object */
 };
 
 void cdp_output_init(struct cdp_output *o);

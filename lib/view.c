@@ -240,3 +240,102 @@ cdp_view_profile_json(struct cdp_profile *p)
     cdp_buf_free(&text);
     return v;
 }
+
+bool
+cdp_view_computed_text(struct cdp_profile *p, const char *name, struct cdp_buf *out)
+{
+    static const char *const names[] = {
+        "first_seen",     "last_seen",        "events_count",     "page_views",
+        "visits",         "time_on_site_s",   "email_opens",      "email_clicks",
+        "downloads",      "support_contacts", "orders_count",     "revenue_total",
+        "avg_order_value", "first_order_at",  "last_order_at",    "purchase_frequency",
+        "returns_count",  "abandoned_carts",  "preferred_payment_method", "top_category",
+        NULL};
+    int which = -1;
+    for (int i = 0; names[i]; i++)
+        if (strcmp(names[i], name) == 0)
+            which = i;
+    if (which < 0)
+        return false;
+    if (p == NULL)
+        return true;
+    const struct cdp_profile_head *h = &p->head;
+    char text[40];
+    int64_t t = CDP_TIME_NONE;
+    uint64_t n = 0;
+    switch (which) {
+    case 0:
+        t = h->first_seen;
+        break;
+    case 1:
+        t = h->last_seen;
+        break;
+    case 13:
+        t = h->first_order_at;
+        break;
+    case 14:
+        t = h->last_order_at;
+        break;
+    case 2:
+        n = h->events_count;
+        break;
+    case 3:
+        n = h->page_views;
+        break;
+    case 4:
+        n = h->visits;
+        break;
+    case 5:
+        n = (uint64_t)(h->time_on_site_ms / 1000);
+        break;
+    case 6:
+        n = h->email_opens;
+        break;
+    case 7:
+        n = h->email_clicks;
+        break;
+    case 8:
+        n = h->downloads;
+        break;
+    case 9:
+        n = h->support_contacts;
+        break;
+    case 10:
+        n = h->orders_count;
+        break;
+    case 16:
+        n = h->returns_count;
+        break;
+    case 17:
+        n = h->abandoned_carts;
+        break;
+    case 11:
+        cdp_view_micros(out, h->revenue_micros);
+        return true;
+    case 12:
+        if (h->orders_count)
+            cdp_view_micros(out, h->revenue_micros / (int64_t)h->orders_count);
+        return true;
+    case 15: {
+        double f;
+        if (cdp_view_purchase_frequency(h, &f))
+            cdp_buf_printf(out, "%.4g", f);
+        return true;
+    }
+    default: {
+        const char *top = cdp_profile_top_tally(p, which == 18 ? "payment_method" : "category");
+        if (top)
+            cdp_buf_puts(out, top);
+        return true;
+    }
+    }
+    if (which == 0 || which == 1 || which == 13 || which == 14) {
+        if (t != CDP_TIME_NONE) {
+            cdp_time_format(t, text, sizeof text);
+            cdp_buf_puts(out, text);
+        }
+    } else {
+        cdp_buf_printf(out, "%" PRIu64, n);
+    }
+    return true;
+}

@@ -33,6 +33,13 @@ json_t *cdp_view_profile_json(struct cdp_profile *p);
  */
 bool cdp_view_purchase_frequency(const struct cdp_profile_head *h, double *per30);
 
+/*
+ * Appends the text of computed field name (as a CSV cell shows it: empty
+ * for null) of p.  With p NULL, only tells whether name is a computed
+ * field.  False for an unknown name.
+ */
+bool cdp_view_computed_text(struct cdp_profile *p, const char *name, struct cdp_buf *out);
+
 /* Appends a JSON string literal (quoted, escaped) of s[0..len) to out. */
 void cdp_view_string(struct cdp_buf *out, const char *s, size_t len);
 
