@@ -42,6 +42,7 @@ struct cdp_output {
     struct cdp_buf members;
     struct cdp_buf cell;
     bool direct;        /* every CSV field reads straight from the record */
+    int *kinds;         /* per field: -1 id, -2 identifiers, -3 trait, else a computed index */
     bool wants_consent; /* a CSV field reads the consent object */
 };
 
@@ -71,6 +72,16 @@ void cdp_output_profile(struct cdp_output *o, struct cdp_profile *p, const char 
  */
 void cdp_output_json(struct cdp_output *o, json_t *profile, const char *text, size_t len,
                      const char *tag);
+
+/*
+ * True when a CSV row can be written from a record's bytes alone (every
+ * field reads straight from it, no consent, no tag): then
+ * cdp_output_record() writes it, the fast path of whole-store exports.
+ */
+#define cdp_output_direct(o) ((o)->csv && (o)->direct && !(o)->wants_consent && !(o)->tag_name)
+
+/* Writes the CSV row of the record data[0..len) of profile id; false when it is damaged. */
+bool cdp_output_record(struct cdp_output *o, const struct cdp_id *id, const void *data, size_t len);
 
 /* The profile object that cdp_output_profile() writes, as a new JSON object. */
 json_t *cdp_output_profile_json(struct cdp_output *o, struct cdp_profile *p);

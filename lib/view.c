@@ -241,26 +241,105 @@ cdp_view_profile_json(struct cdp_profile *p)
     return v;
 }
 
-bool
-cdp_view_computed_text(struct cdp_profile *p, const char *name, struct cdp_buf *out)
+static const char *const computed_names[] = {
+    "first_seen",      "last_seen",        "events_count",   "page_views",
+    "visits",          "time_on_site_s",   "email_opens",    "email_clicks",
+    "downloads",       "support_contacts", "orders_count",   "revenue_total",
+    "avg_order_value", "first_order_at",   "last_order_at",  "purchase_frequency",
+    "returns_count",   "abandoned_carts",  "preferred_payment_method", "top_category",
+    NULL};
+
+int
+cdp_view_computed_index(const char *name)
 {
-    static const char *const names[] = {
-        "first_seen",     "last_seen",        "events_count",     "page_views",
-        "visits",         "time_on_site_s",   "email_opens",      "email_clicks",
-        "downloads",      "support_contacts", "orders_count",     "revenue_total",
-        "avg_order_value", "first_order_at",  "last_order_at",    "purchase_frequency",
-        "returns_count",  "abandoned_carts",  "preferred_payment_method", "top_category",
-        NULL};
-    int which = -1;
-    for (int i = 0; names[i]; i++)
-        if (strcmp(names[i], name) == 0)
-            which = i;
-    if (which < 0)
-        return false;
-    if (p == NULL)
-        return true;
+    for (int i = 0; computed_names[i]; i++)
+        if (strcmp(computed_names[i], name) == 0)
+            return i;
+    return -1;
+}
+
+/* Appends v in decimal, without printf: the hot path of CSV exports. */
+static void
+put_uint(struct cdp_buf *out, uint64_t v)
+{
+    char digits[24];
+    int n = 0;
+    do {
+        digits[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    char *p = cdp_buf_reserve(out, (size_t)n);
+    for (int i = 0; i < n; i++)
+        p[i] = digits[n - 1 - i];
+    cdp_buf_commit(out, (size_t)n);
+}
+
+/* Appends a time as ISO 8601 (as cdp_time_format writes it), without printf for years 0-9999. */
+static void
+put_time(struct cdp_buf *out, int64_t ms)
+{
+    int year, month, day, hour, minute, second, millis;
+    cdp_time_to_civil(ms, &year, &month, &day, &hour, &minute, &second, &millis);
+    if (year < 0 || year > 9999) {
+        char text[40];
+        cdp_time_format(ms, text, sizeof text);
+        cdp_buf_puts(out, text);
+        return;
+    }
+    char *p = cdp_buf_reserve(out, 24);
+    int f[] = {year / 1000, year / 100 % 10, year / 10 % 10, year % 10};
+    for (int i = 0; i < 4; i++)
+        p[i] = (char)('0' + f[i]);
+    p[4] = '-';
+    p[5] = (char)('0' + month / 10);
+    p[6] = (char)('0' + month % 10);
+    p[7] = '-';
+    p[8] = (char)('0' + day / 10);
+    p[9] = (char)('0' + day % 10);
+    p[10] = 'T';
+    p[11] = (char)('0' + hour / 10);
+    p[12] = (char)('0' + hour % 10);
+    p[13] = ':';
+    p[14] = (char)('0' + minute / 10);
+    p[15] = (char)('0' + minute % 10);
+    p[16] = ':';
+    p[17] = (char)('0' + second / 10);
+    p[18] = (char)('0' + second % 10);
+    p[19] = '.';
+    p[20] = (char)('0' + millis / 100);
+    p[21] = (char)('0' + millis / 10 % 10);
+    p[22] = (char)('0' + millis % 10);
+    p[23] = 'Z';
+    cdp_buf_commit(out, 24);
+}
+
+/* Appends an amount in millionths as cdp_view_micros does, without printf. */
+static void
+put_micros(struct cdp_buf *out, int64_t micros)
+{
+    uint64_t v = micros < 0 ? (uint64_t)0 - (uint64_t)micros : (uint64_t)micros;
+    if (micros < 0)
+        cdp_buf_putc(out, '-');
+    put_uint(out, v / 1000000);
+    uint64_t frac = v % 1000000;
+    if (frac == 0)
+        return;
+    char digits[7];
+    for (int i = 5; i >= 0; i--) {
+        digits[i] = (char)('0' + frac % 10);
+        frac /= 10;
+    }
+    int n = 6;
+    while (digits[n - 1] == '0')
+        n--;
+    cdp_buf_putc(out, '.');
+    cdp_buf_append(out, digits, (size_t)n);
+}
+
+void
+cdp_view_computed_text_at(struct cdp_profile *p, int which, struct cdp_buf *out)
+{
     const struct cdp_profile_head *h = &p->head;
-    char text[40];
     int64_t t = CDP_TIME_NONE;
     uint64_t n = 0;
     switch (which) {
@@ -310,32 +389,43 @@ cdp_view_computed_text(struct cdp_profile *p, const char *name, struct cdp_buf *
         n = h->abandoned_carts;
         break;
     case 11:
-        cdp_view_micros(out, h->revenue_micros);
-        return true;
+        put_micros(out, h->revenue_micros);
+        return;
     case 12:
         if (h->orders_count)
-            cdp_view_micros(out, h->revenue_micros / (int64_t)h->orders_count);
-        return true;
+            put_micros(out, h->revenue_micros / (int64_t)h->orders_count);
+        return;
     case 15: {
         double f;
         if (cdp_view_purchase_frequency(h, &f))
             cdp_buf_printf(out, "%.4g", f);
-        return true;
+        return;
     }
-    default: {
+    case 18:
+    case 19: {
         const char *top = cdp_profile_top_tally(p, which == 18 ? "payment_method" : "category");
         if (top)
             cdp_buf_puts(out, top);
-        return true;
+        return;
     }
+    default:
+        return;
     }
     if (which == 0 || which == 1 || which == 13 || which == 14) {
-        if (t != CDP_TIME_NONE) {
-            cdp_time_format(t, text, sizeof text);
-            cdp_buf_puts(out, text);
-        }
+        if (t != CDP_TIME_NONE)
+            put_time(out, t);
     } else {
-        cdp_buf_printf(out, "%" PRIu64, n);
+        put_uint(out, n);
     }
+}
+
+bool
+cdp_view_computed_text(struct cdp_profile *p, const char *name, struct cdp_buf *out)
+{
+    int which = cdp_view_computed_index(name);
+    if (which < 0)
+        return false;
+    if (p != NULL)
+        cdp_view_computed_text_at(p, which, out);
     return true;
 }

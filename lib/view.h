@@ -40,6 +40,12 @@ bool cdp_view_purchase_frequency(const struct cdp_profile_head *h, double *per30
  */
 bool cdp_view_computed_text(struct cdp_profile *p, const char *name, struct cdp_buf *out);
 
+/* The index of a computed field's name (for cdp_view_computed_text_at), or -1. */
+int cdp_view_computed_index(const char *name);
+
+/* cdp_view_computed_text() for a field known by its index. */
+void cdp_view_computed_text_at(struct cdp_profile *p, int which, struct cdp_buf *out);
+
 /* Appends a JSON string literal (quoted, escaped) of s[0..len) to out. */
 void cdp_view_string(struct cdp_buf *out, const char *s, size_t len);
 
