@@ -175,6 +175,7 @@ export_profile(struct export *e, MDB_txn *txn, struct cdp_profile *p, FILE *out,
     }
     if (e->activation) {
         const char *why;
+        cdp_profile_load_traits(p, cdp_activation_traits);
         cdp_buf_reset(&e->line);
         if (!cdp_activation_row(e->act, p, e->country, &e->line, &why)) {
             e->left_out[LEFT_MISSING]++;

@@ -1168,3 +1168,10 @@ cdp_activation_row(enum cdp_activation_format f, struct cdp_profile *p, const ch
     cdp_buf_append(out, "\r\n", 2);
     return true;
 }
+
+const char *const cdp_activation_traits[] = {
+    "email",      "phone",       "firstName", "first_name", "firstname", "lastName",
+    "last_name",  "lastname",    "city",      "state",      "region",    "postalCode",
+    "postal_code", "zip",        "zipcode",   "country",    "birthday",  "birthdate",
+    "dob",        "gender",      "tags",      NULL,
+};

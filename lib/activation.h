@@ -171,4 +171,7 @@ void cdp_activation_sha256_hex(const char *text, size_t len, char out[65]);
  */
 void cdp_activation_csv_cell(struct cdp_buf *out, const char *s, char delimiter, bool escape);
 
+/* Every trait a row may read, NULL-ended: for cdp_profile_load_traits(). */
+extern const char *const cdp_activation_traits[];
+
 #endif

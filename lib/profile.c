@@ -2,6 +2,7 @@
  * profile.c - encoding, decoding and merging profile records.
  */
 #include "profile.h"
+#include "jsonscan.h"
 
 #include <string.h>
 
@@ -147,11 +148,11 @@ cdp_profile_encode(const struct cdp_profile *p, struct cdp_buf *out)
     cdp_buf_reset(out);
     cdp_buf_append(out, &p->head, sizeof p->head);
     put_section(out, p->identifiers.data, p->identifiers.len);
-    if (p->traits)
+    if (p->traits && !p->traits_partial)
         put_object(out, p->traits);
     else
         put_section(out, p->traits_text.data, p->traits_text.len);
-    if (p->tallies)
+    if (p->tallies && !p->traits_partial)
         put_object(out, p->tallies);
     else
         put_section(out, p->tallies_text.data, p->tallies_text.len);
@@ -377,4 +378,34 @@ cdp_profile_merge(struct cdp_profile *dst, struct cdp_profile *src)
     d->support_contacts += s->support_contacts;
     d->orders_count += s->orders_count;
     d->returns_count += s->returns_count;
+}
+
+void
+cdp_profile_load_traits(struct cdp_profile *p, const char *const *names)
+{
+    if (p->traits != NULL)
+        return;
+    struct cdp_json_member members[64];
+    int n = p->traits_text.len
+                ? cdp_jsonscan_members(p->traits_text.data, p->traits_text.len, members, 64)
+                : 0;
+    if (n < 0 || n > 64) {
+        cdp_profile_load(p); /* odd or large: the parser reads it all */
+        return;
+    }
+    p->traits = json_object();
+    for (int i = 0; i < n; i++) {
+        for (int k = 0; names[k]; k++) {
+            if (!cdp_jsonscan_key_is(&members[i], names[k]))
+                continue;
+            json_t *v = json_loadb(members[i].value, members[i].value_len, 0, NULL);
+            if (v)
+                json_object_set_new(p->traits, names[k], v);
+            break;
+        }
+    }
+    /* Tallies are not read either (an empty object stands for them). */
+    if (p->tallies == NULL)
+        p->tallies = json_object();
+    p->traits_partial = true;
 }

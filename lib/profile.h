@@ -58,6 +58,7 @@ struct cdp_profile {
      * Until cdp_profile_load(), they are kept as the record's JSON text.
      */
     json_t *traits;  /* owned; NULL until loaded */
+    bool traits_partial; /* only some traits were loaded (cdp_profile_load_traits) */
     json_t *tallies; /* owned; NULL until loaded */
     struct cdp_buf traits_text;
     struct cdp_buf tallies_text;
@@ -65,6 +66,14 @@ struct cdp_profile {
 
 /* Parses the traits and tallies text if not done yet; after it both are objects. */
 void cdp_profile_load(struct cdp_profile *p);
+
+/*
+ * Loads only the named traits (a NULL-ended list), found with the scanner,
+ * and no tallies: for readers that need a few traits of many profiles.  The
+ * profile is then for reading only (traits_partial is set); encoding it
+ * keeps the record's own traits and tallies.
+ */
+void cdp_profile_load_traits(struct cdp_profile *p, const char *const *names);
 
 /* A new, empty profile with the given id. */
 void cdp_profile_init(struct cdp_profile *p, const struct cdp_id *id);
