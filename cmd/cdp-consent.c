@@ -47,6 +47,8 @@ enum {
     OPT_RECORD,
     OPT_VENDOR,
     OPT_COMPACT,
+    OPT_TCF_MAP,
+    OPT_SET_TCF_MAP,
 };
 
 static void
@@ -71,6 +73,8 @@ usage(FILE *out)
             "      --purposes          list the purposes\n"
             "      --set-purposes LIST configure the purposes (comma-separated)\n"
             "      --compact           rewrite the store so that deleted bytes leave the file\n"
+            "      --tcf-map           the table from purposes to TCF purposes\n"
+            "      --set-tcf-map MAP   set it, e.g. 'ads_personalization=2,3,4;analytics=7,8'\n"
             "      --tcf STRING        decode an IAB TCF v2.2 TC string; with --record ID\n"
             "                          and --vendor N, record what it grants vendor N\n"
             "ID is any identifier (email:jane@example.com, user:u1, phone:...) or a\n"
@@ -88,7 +92,7 @@ usage(FILE *out)
 }
 
 enum mode { M_NONE, M_IMPORT, M_REQUIRE, M_STATUS, M_OBJECT, M_FORGET, M_AUDIT, M_PURPOSES,
-            M_SET_PURPOSES, M_TCF, M_COMPACT };
+            M_SET_PURPOSES, M_TCF, M_COMPACT, M_TCF_MAP, M_SET_TCF_MAP };
 
 struct consent {
     struct cdp_common common;
@@ -117,7 +121,7 @@ static void
 open_store(struct consent *c, bool write)
 {
     char err[512];
-    if (write && c->mode != M_IMPORT && c->mode != M_SET_PURPOSES) {
+    if (write && c->mode != M_IMPORT && c->mode != M_SET_PURPOSES && c->mode != M_SET_TCF_MAP) {
         /* Acting on a person needs a store that holds them: never create one. */
         if (cdp_store_open(&c->store, c->common.db, CDP_STORE_READ, err, sizeof err) != 0)
             cdp_cli_die(CDP_EXIT_FAILURE, "%s", err);
@@ -812,6 +816,86 @@ run_set_purposes(struct consent *c)
 /* ---- --tcf ---- */
 
 /*
+ * The table from the store's purposes to TCF purposes: the meta entry
+ * "tcf_map" ({"purpose": [TCF purpose ids], ...}) when set with
+ * --set-tcf-map, else the default of cdp_tcf_purpose_map().  A new object.
+ */
+static json_t *
+tcf_table(struct consent *c, MDB_txn *txn)
+{
+    MDB_val v;
+    if (cdp_store_meta_get(&c->store, txn, "tcf_map", &v) == 0) {
+        json_t *table = json_loadb(v.mv_data, v.mv_size, 0, NULL);
+        if (json_is_object(table))
+            return table;
+        json_decref(table);
+    }
+    json_t *table = json_object();
+    size_t i;
+    json_t *p;
+    json_array_foreach(c->purposes, i, p)
+    {
+        size_t n;
+        const int *ids = cdp_tcf_purpose_map(json_string_value(p), &n);
+        if (ids == NULL || n == 0)
+            continue;
+        json_t *list = json_array();
+        for (size_t k = 0; k < n; k++)
+            json_array_append_new(list, json_integer(ids[k]));
+        json_object_set_new(table, json_string_value(p), list);
+    }
+    return table;
+}
+
+/*
+ * --set-tcf-map 'ads_personalization=2,3,4;analytics=7,8,9,10': the
+ * store's own table; --tcf-map prints the table in force.
+ */
+static void
+run_tcf_map(struct consent *c, bool set)
+{
+    open_store(c, set);
+    MDB_txn *txn;
+    int rc = cdp_store_begin(&c->store, set, &txn);
+    if (rc != 0)
+        store_failed(c, rc);
+    if (!set) {
+        json_t *table = tcf_table(c, txn);
+        mdb_txn_abort(txn);
+        emit_json(c, table);
+        json_decref(table);
+        return;
+    }
+    json_t *table = json_object();
+    char *copy = cdp_xstrdup(c->arg), *save = NULL;
+    for (char *entry = strtok_r(copy, ";", &save); entry; entry = strtok_r(NULL, ";", &save)) {
+        char *eq = strchr(entry, '=');
+        if (eq == NULL)
+            cdp_cli_usage_error("--set-tcf-map wants purpose=ids;purpose=ids, not '%s'", entry);
+        *eq = '\0';
+        if (!cdp_consent_purpose_known(c->purposes, entry))
+            cdp_cli_usage_error("unknown purpose '%s' (see cdp-consent --purposes)", entry);
+        json_t *list = json_array();
+        char *save2 = NULL;
+        for (char *id = strtok_r(eq + 1, ",", &save2); id; id = strtok_r(NULL, ",", &save2)) {
+            char *end;
+            long v = strtol(id, &end, 10);
+            if (*id == '\0' || *end != '\0' || v < 1 || v > 11)
+                cdp_cli_usage_error("TCF purposes run from 1 to 11, not '%s'", id);
+            json_array_append_new(list, json_integer(v));
+        }
+        json_object_set_new(table, entry, list);
+    }
+    free(copy);
+    char *text = json_dumps(table, JSON_COMPACT | JSON_SORT_KEYS);
+    if ((rc = cdp_store_meta_put(&c->store, txn, "tcf_map", text, strlen(text))) != 0 ||
+        (rc = mdb_txn_commit(txn)) != 0)
+        store_failed(c, rc);
+    free(text);
+    json_decref(table);
+}
+
+/*
  * Decodes a TC string and prints it; with --record, writes a record per
  * purpose the TCF table maps: granted when the string grants it to our
  * vendor, denied otherwise, at the string's lastUpdated time, with the
@@ -847,19 +931,29 @@ run_tcf(struct consent *c, int argc, char **argv)
     find_person(c, txn, &id);
     c->arg = arg;
     json_t *made = json_object();
+    json_t *table = tcf_table(c, txn);
     size_t i;
     json_t *p;
     json_array_foreach(c->purposes, i, p)
     {
         const char *purpose = json_string_value(p);
-        size_t n;
-        if (cdp_tcf_purpose_map(purpose, &n) == NULL || n == 0)
+        int tcf[24];
+        size_t n = 0;
+        json_t *ids = json_object_get(table, purpose);
+        size_t k;
+        json_t *idv;
+        json_array_foreach(ids, k, idv)
+        {
+            if (n < 24 && json_is_integer(idv))
+                tcf[n++] = (int)json_integer_value(idv);
+        }
+        if (n == 0)
             continue;
         struct cdp_consent_record r;
         memset(&r, 0, sizeof r);
         snprintf(r.purpose, sizeof r.purpose, "%s", purpose);
-        r.status = cdp_tcf_purpose_granted(&t, purpose, c->vendor) ? CDP_CONSENT_GRANTED
-                                                                    : CDP_CONSENT_DENIED;
+        r.status = cdp_tcf_purposes_granted(&t, tcf, n, c->vendor) ? CDP_CONSENT_GRANTED
+                                                                   : CDP_CONSENT_DENIED;
         r.time = t.last_updated;
         r.expires = CDP_TIME_NONE;
         r.channel = "web";
@@ -890,7 +984,8 @@ set_mode(struct consent *c, enum mode mode, const char *arg)
 {
     if (c->mode != M_NONE)
         cdp_cli_usage_error("one mode at a time (--import, --require, --status, --object, "
-                            "--forget, --audit, --purposes, --set-purposes, --tcf, --compact)");
+                            "--forget, --audit, --purposes, --set-purposes, --tcf, --compact, "
+                            "--tcf-map, --set-tcf-map)");
     c->mode = mode;
     c->arg = arg;
 }
@@ -918,6 +1013,8 @@ main(int argc, char **argv)
         {"record", required_argument, NULL, OPT_RECORD},
         {"vendor", required_argument, NULL, OPT_VENDOR},
         {"compact", no_argument, NULL, OPT_COMPACT},
+        {"tcf-map", no_argument, NULL, OPT_TCF_MAP},
+        {"set-tcf-map", required_argument, NULL, OPT_SET_TCF_MAP},
         {NULL, 0, NULL, 0},
     };
     static struct consent c;
@@ -988,6 +1085,12 @@ main(int argc, char **argv)
         case OPT_COMPACT:
             set_mode(&c, M_COMPACT, NULL);
             break;
+        case OPT_TCF_MAP:
+            set_mode(&c, M_TCF_MAP, NULL);
+            break;
+        case OPT_SET_TCF_MAP:
+            set_mode(&c, M_SET_TCF_MAP, optarg);
+            break;
         case OPT_RECORD:
             c.record = optarg;
             break;
@@ -1046,6 +1149,12 @@ main(int argc, char **argv)
         break;
     case M_COMPACT:
         run_compact(&c);
+        break;
+    case M_TCF_MAP:
+        run_tcf_map(&c, false);
+        break;
+    case M_SET_TCF_MAP:
+        run_tcf_map(&c, true);
         break;
     case M_NONE:
         break;

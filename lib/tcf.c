@@ -643,7 +643,13 @@ cdp_tcf_purpose_granted(const struct cdp_tcf *t, const char *cdp_purpose, int ve
 {
     size_t count;
     const int *tcf = cdp_tcf_purpose_map(cdp_purpose, &count);
-    if (tcf == NULL || count == 0 || vendor_id < 1 || vendor_id > 65535)
+    return tcf != NULL && cdp_tcf_purposes_granted(t, tcf, count, vendor_id);
+}
+
+bool
+cdp_tcf_purposes_granted(const struct cdp_tcf *t, const int *tcf, size_t count, int vendor_id)
+{
+    if (count == 0 || vendor_id < 1 || vendor_id > 65535)
         return false;
     if (!cdp_tcf_has(&t->vendor_consents, vendor_id) || !tcf_purpose_allowed(t, 1, vendor_id))
         return false;

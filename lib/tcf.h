@@ -219,4 +219,13 @@ const int *cdp_tcf_purpose_map(const char *cdp_purpose, size_t *count);
  */
 bool cdp_tcf_purpose_granted(const struct cdp_tcf *t, const char *cdp_purpose, int vendor_id);
 
+/*
+ * The same rule for a mapping given by the caller: true when purpose 1 and
+ * every TCF purpose in tcf[0..count) are granted to vendor_id (count 0:
+ * false).  For stores that configure their own table (cdp-consent
+ * --set-tcf-map).
+ */
+bool cdp_tcf_purposes_granted(const struct cdp_tcf *t, const int *tcf, size_t count,
+                              int vendor_id);
+
 #endif

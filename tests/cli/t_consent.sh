@@ -739,4 +739,32 @@ check "dictionary store: new events land, hers are dropped" \
 check_eq "dictionary store: bob's events read back with the new dictionary" \
     "$("$CDP_BIN/cdp-export" -d "$D" --now "$NOW" --lookup user:bob --events | jq -c '[.events[].messageId]')" '["b1","b2","b9"]'
 
+# ---- TC strings: the table from purposes to TCF purposes is the store's ----
+# (A string made with the IAB's library: purposes 1, 2, 3, 4 and 7 consented,
+# vendors 1, 2, 4, 8 and 16; see tests/data/tcf.)
+TCS=CPy8ImAP4cULLAKACBENAwEgAPIAAEMAAAwIAQNEBAAEABCgAAAA
+T=$PWD/tcf.db
+printf '%s\n' '{"type":"identify","userId":"tina","traits":{"email":"tina@example.com"},"timestamp":"2025-01-01T00:00:00Z","messageId":"t1"}' >tina.ndjson
+run cdp-ingest -q -d "$T" tina.ndjson
+run cdp-consent -d "$T" --tcf-map
+check_eq "--tcf-map: the default table" "$(cat "$out")" \
+    '{"ads_personalization":[2,3,4],"analytics":[7,8,9,10],"profiling":[5,6,11]}'
+run cdp-consent -d "$T" --now "$NOW" --tcf "$TCS" --record user:tina --vendor 2
+check_eq "--tcf --record: the default table grants ads only" "$(jq -c .recorded "$out")" \
+    '{"ads_personalization":"granted","analytics":"denied","profiling":"denied"}'
+run cdp-consent -d "$T" --set-tcf-map 'ads_personalization=2,3;analytics=7'
+check "--set-tcf-map: exit 0" test "$status" -eq 0
+run cdp-consent -d "$T" --tcf-map
+check_eq "--tcf-map: the store's table" "$(cat "$out")" '{"ads_personalization":[2,3],"analytics":[7]}'
+run cdp-consent -d "$T" --now "$NOW" --tcf "$TCS" --record user:tina --vendor 2
+check_eq "--tcf --record: the store's table grants analytics by purpose 7" \
+    "$(jq -c .recorded "$out")" '{"ads_personalization":"granted","analytics":"granted"}'
+run cdp-consent -d "$T" --now "$NOW" --tcf "$TCS" --record user:tina --vendor 3
+check_eq "--tcf --record: a vendor without consent is granted nothing" \
+    "$(jq -c .recorded "$out")" '{"ads_personalization":"denied","analytics":"denied"}'
+run cdp-consent -d "$T" --set-tcf-map 'analytics=12'
+check_eq "--set-tcf-map: purposes run from 1 to 11" "$status" 2
+run cdp-consent -d "$T" --set-tcf-map 'nope=1'
+check_eq "--set-tcf-map: an unknown purpose" "$status" 2
+
 finish
