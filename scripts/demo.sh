@@ -52,6 +52,17 @@ cdp-segment --changes browsers --count
 say cdp-segment --list
 cdp-segment --list
 
+# Consent: the CRM's opt-in column, then an audience for an e-mail tool
+# that holds only the people who opted in.
+say cdp-consent --import --source crm --delimiter "';'" --date-format "'%d/%m/%Y'" \
+    --map "'consent.email_marketing=Optin e-mail,timestamp=Date'" scripts/sample/optin.csv
+cdp-consent --import --source crm --delimiter ';' --date-format '%d/%m/%Y' \
+    --map 'consent.email_marketing=Optin e-mail,timestamp=Date' scripts/sample/optin.csv
+say cdp-segment --now 2026-01-01 "'computed.events_count >= 1'" '|' \
+    cdp-export --stdin -f mailchimp --purpose email_marketing --now 2026-01-01
+cdp-segment --now 2026-01-01 'computed.events_count >= 1' |
+    cdp-export --stdin -f mailchimp --purpose email_marketing --now 2026-01-01
+
 say cdp-export '>' demo-out/profiles.ndjson
 cdp-export >demo-out/profiles.ndjson
 printf '%s profiles written to demo-out/profiles.ndjson (store: demo-out/cdp.db)\n' \
