@@ -964,6 +964,7 @@ run_tcf(struct consent *c, int argc, char **argv)
             break;
         json_object_set_new(made, purpose, json_string(cdp_consent_status_name(r.status)));
     }
+    json_decref(table);
     char hex[CDP_ID_HEX_SIZE];
     cdp_hash_to_hex(&id, hex);
     json_t *extra = json_pack("{s:s,s:s}", "action", "tcf", "profile", hex);
