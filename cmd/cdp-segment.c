@@ -242,15 +242,15 @@ static bool
 evaluate(struct segment *sg, MDB_txn *txn, const struct cdp_id *id, const MDB_val *value,
          struct record *r, bool *match)
 {
-    unsigned needs = cdp_expr_needs(sg->expr);
-    if (!decode(r, id, value, (needs & CDP_EXPR_NEEDS_SECTIONS) != 0)) {
+    /* The head only: the evaluator decodes the rest if a field needs it. */
+    if (!decode(r, id, value, false)) {
         char hex[CDP_ID_HEX_SIZE];
         cdp_hash_to_hex(id, hex);
         cdp_cli_warn("profile %s: damaged record skipped", hex);
         return false;
     }
-    struct cdp_expr_subject s = {.id = *id, .head = &r->head, .profile = r->full ? &r->profile : NULL,
-                                 .store = &sg->store, .txn = txn};
+    struct cdp_expr_subject s = {.id = *id, .head = &r->head, .store = &sg->store, .txn = txn,
+                                 .record = value->mv_data, .record_len = value->mv_size};
     int rc = cdp_expr_match(sg->expr, &s, match);
     if (rc != 0)
         store_failed(sg, rc);

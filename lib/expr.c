@@ -1498,9 +1498,35 @@ struct eval {
     json_t *ev_json;                   /* its parsed JSON, once needed */
     bool ev_parsed;
     int rc; /* an LMDB error met on the way */
+    struct cdp_profile lazy; /* the record decoded on demand (subject->record) */
+    int lazy_state;          /* 0 not tried, 1 decoded, -1 damaged */
 };
 
 static void eval(struct eval *x, const struct node *n, struct value *out);
+
+/*
+ * The subject's decoded profile: given by the caller, or decoded from its
+ * record the first time a field needs it (most expressions never do, and a
+ * scan then decodes nothing but the head).  NULL when there is none.
+ */
+static struct cdp_profile *
+subject_profile(struct eval *x)
+{
+    if (x->s->profile)
+        return x->s->profile;
+    if (x->s->record == NULL || x->lazy_state < 0)
+        return NULL;
+    if (x->lazy_state == 0) {
+        if (!cdp_profile_decode(&x->lazy, &x->s->id, x->s->record, x->s->record_len)) {
+            cdp_profile_free(&x->lazy);
+            x->lazy_state = -1;
+            return NULL;
+        }
+        x->lazy_state = 1;
+    }
+    return &x->lazy;
+}
+
 
 static void
 from_json(json_t *j, struct value *out)
@@ -1654,14 +1680,15 @@ computed_value(struct eval *x, int c, struct value *out)
         set_num(out, h->abandoned_carts);
         return;
     case C_PREFERRED_PAYMENT_METHOD:
-    case C_TOP_CATEGORY:
-        if (x->s->profile == NULL) {
+    case C_TOP_CATEGORY: {
+        struct cdp_profile *p = subject_profile(x);
+        if (p == NULL) {
             out->t = VT_NULL;
             return;
         }
-        set_str(out, cdp_profile_top_tally(x->s->profile, c == C_TOP_CATEGORY ? "category"
-                                                                               : "payment_method"));
+        set_str(out, cdp_profile_top_tally(p, c == C_TOP_CATEGORY ? "category" : "payment_method"));
         return;
+    }
     }
     out->t = VT_NULL;
 }
@@ -1717,13 +1744,15 @@ field_value(struct eval *x, const struct node *n, struct value *out)
         cdp_hash_to_hex(&s->id, x->e->id_hex);
         set_str(out, x->e->id_hex);
         return;
-    case F_IDENTIFIERS:
-        if (s->profile) {
+    case F_IDENTIFIERS: {
+        struct cdp_profile *p = subject_profile(x);
+        if (p) {
             out->t = VT_LIST;
-            out->nulsep = s->profile->identifiers.data;
-            out->nulsep_len = s->profile->identifiers.len;
+            out->nulsep = p->identifiers.data;
+            out->nulsep_len = p->identifiers.len;
         }
         return;
+    }
     case F_FIRST_SEEN:
         set_time(out, s->head->first_seen);
         return;
@@ -1731,16 +1760,17 @@ field_value(struct eval *x, const struct node *n, struct value *out)
         set_time(out, s->head->last_seen);
         return;
     case F_TRAITS: {
-        if (s->profile == NULL)
+        struct cdp_profile *p = subject_profile(x);
+        if (p == NULL)
             return;
-        cdp_profile_load(s->profile);
+        cdp_profile_load(p);
         if (n->npath == 0) {
             /* The traits object itself: only "exists" makes sense of it. */
             out->t = VT_OBJ;
-            out->json = s->profile->traits;
+            out->json = p->traits;
             return;
         }
-        json_t *entry = json_object_get(s->profile->traits, n->path[0]);
+        json_t *entry = json_object_get(p->traits, n->path[0]);
         from_json(json_walk(json_array_get(entry, 0), n->path, 1, n->npath), out);
         return;
     }
@@ -2277,6 +2307,8 @@ cdp_expr_match(struct cdp_expr *e, struct cdp_expr_subject *s, bool *match)
     struct value v;
     eval(&x, e->root, &v);
     *match = x.rc == 0 && truthy(&v);
+    if (x.lazy_state == 1)
+        cdp_profile_free(&x.lazy);
     return x.rc;
 }
 
@@ -2285,22 +2317,14 @@ cdp_expr_match_record(struct cdp_expr *e, struct cdp_store *store, MDB_txn *txn,
                       const struct cdp_id *id, const MDB_val *value, struct cdp_profile *p,
                       bool *full, bool *match)
 {
-    struct cdp_expr_subject s = {.id = *id, .store = store, .txn = txn};
+    struct cdp_expr_subject s = {.id = *id, .store = store, .txn = txn,
+                                 .record = value->mv_data, .record_len = value->mv_size};
     struct cdp_profile_head head;
+    (void)p;
     *full = false;
     *match = false;
-    if (e->needs & CDP_EXPR_NEEDS_SECTIONS) {
-        if (!cdp_profile_decode(p, id, value->mv_data, value->mv_size)) {
-            cdp_profile_free(p);
-            return CDP_EXPR_DAMAGED;
-        }
-        *full = true;
-        s.profile = p;
-        s.head = &p->head;
-    } else {
-        if (!cdp_profile_decode_head(&head, value->mv_data, value->mv_size))
-            return CDP_EXPR_DAMAGED;
-        s.head = &head;
-    }
+    if (!cdp_profile_decode_head(&head, value->mv_data, value->mv_size))
+        return CDP_EXPR_DAMAGED;
+    s.head = &head;
     return cdp_expr_match(e, &s, match);
 }

@@ -92,6 +92,9 @@ struct cdp_expr_subject {
     const struct cdp_profile_head *head; /* store: the record's head */
     struct cdp_profile *profile;         /* store: the decoded record, when needed */
     json_t *json;                        /* stream: the profile object (borrowed) */
+    /* store: the record's bytes, decoded only if a field needs more than the head */
+    const void *record;
+    size_t record_len;
     struct cdp_store *store;
     MDB_txn *txn;
 };
