@@ -102,14 +102,27 @@ int
 cdp_events_each(struct cdp_store *store, MDB_txn *txn, const struct cdp_id *profile,
                 int (*fn)(const struct cdp_stored_event *ev, void *ctx), void *ctx)
 {
+    return cdp_events_each_between(store, txn, profile, INT64_MIN, INT64_MAX, fn, ctx);
+}
+
+int
+cdp_events_each_between(struct cdp_store *store, MDB_txn *txn, const struct cdp_id *profile,
+                        int64_t from, int64_t to,
+                        int (*fn)(const struct cdp_stored_event *ev, void *ctx), void *ctx)
+{
     MDB_cursor *cursor;
-    MDB_val key = {16, (void *)profile->bytes}, value;
+    unsigned char start[24];
+    memcpy(start, profile->bytes, 16);
+    cdp_store_put_time(start + 16, from);
+    /* Keys sort by profile, then time: the walk starts at from and stops after to. */
+    MDB_val key = {from == INT64_MIN ? 16 : 24, start}, value;
     int rc = mdb_cursor_open(txn, store->dbi[CDP_DB_EVENTS], &cursor);
     if (rc != 0)
         return rc;
     rc = mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE);
     while (rc == 0 && key.mv_size == CDP_EVENT_KEY_SIZE &&
-           memcmp(key.mv_data, profile->bytes, 16) == 0) {
+           memcmp(key.mv_data, profile->bytes, 16) == 0 &&
+           cdp_store_get_time((const unsigned char *)key.mv_data + 16) <= to) {
         struct cdp_stored_event ev;
         if (cdp_events_decode(&key, &value, &ev)) {
             int stop = fn(&ev, ctx);

@@ -90,6 +90,11 @@ bool cdp_events_decode(const MDB_val *key, const MDB_val *value, struct cdp_stor
 int cdp_events_each(struct cdp_store *store, MDB_txn *txn, const struct cdp_id *profile,
                     int (*fn)(const struct cdp_stored_event *ev, void *ctx), void *ctx);
 
+/* The same, for the events with a time in [from, to] only: the walk seeks to from. */
+int cdp_events_each_between(struct cdp_store *store, MDB_txn *txn, const struct cdp_id *profile,
+                            int64_t from, int64_t to,
+                            int (*fn)(const struct cdp_stored_event *ev, void *ctx), void *ctx);
+
 /*
  * Moves every event of profile from to profile to, keeping time and message,
  * and points their message records at the new profile.

@@ -2138,7 +2138,8 @@ event_function(struct eval *x, const struct node *n, struct value *out)
     }
     memset(out, 0, sizeof *out);
     if (x->s->store && x->s->txn) {
-        int rc = cdp_events_each(x->s->store, x->s->txn, &x->s->id, visit_event, &st);
+        int rc = cdp_events_each_between(x->s->store, x->s->txn, &x->s->id, st.from, st.to,
+                                         visit_event, &st);
         if (rc != 0 && rc != STOP)
             x->rc = rc;
     }
