@@ -646,6 +646,35 @@ bg_row_compare(const void *pa, const void *pb)
     return 0;
 }
 
+/*
+ * Sorts n rows of size bytes with cmp, then folds each run of equal rows
+ * into its first, adding up their weights: the weight is the row's last
+ * double (struct bg_row and struct gg_row).  Returns how many rows are left.
+ * Customers with the same history share one likelihood term this way.
+ */
+static size_t
+sort_and_merge(void *rows, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+    char *base = rows;
+    size_t weight = size - sizeof(double), count = 0;
+    qsort(rows, n, size, cmp);
+    for (size_t i = 0; i < n; i++) {
+        char *row = base + i * size, *last = count > 0 ? base + (count - 1) * size : NULL;
+        if (last != NULL && cmp(last, row) == 0) {
+            double w, add;
+            memcpy(&w, last + weight, sizeof w);
+            memcpy(&add, row + weight, sizeof add);
+            w += add;
+            memcpy(last + weight, &w, sizeof w);
+        } else {
+            if (base + count * size != row)
+                memcpy(base + count * size, row, size);
+            count++;
+        }
+    }
+    return count;
+}
+
 /* Checks, copies, sorts and merges the rows; false (nothing allocated) when one is invalid. */
 static bool
 bg_prepare(const double *x, const double *t_x, const double *T, size_t n, struct bg_data *d)
@@ -664,16 +693,8 @@ bg_prepare(const double *x, const double *t_x, const double *T, size_t n, struct
         d->sum_x += x[i];
         d->sum_T += T[i];
     }
-    qsort(rows, n, sizeof *rows, bg_row_compare);
-    size_t count = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (count > 0 && bg_row_compare(&rows[count - 1], &rows[i]) == 0)
-            rows[count - 1].weight += 1;
-        else
-            rows[count++] = rows[i];
-    }
     d->rows = rows;
-    d->count = count;
+    d->count = sort_and_merge(rows, n, sizeof *rows, bg_row_compare);
     d->customers = n;
     return true;
 }
@@ -1063,16 +1084,8 @@ gg_prepare(const double *x, const double *mbar, size_t n, struct gg_data *d)
             d->sum_mbar += mbar[i];
         }
     }
-    qsort(rows, used, sizeof *rows, gg_row_compare);
-    size_t count = 0;
-    for (size_t i = 0; i < used; i++) {
-        if (count > 0 && gg_row_compare(&rows[count - 1], &rows[i]) == 0)
-            rows[count - 1].weight += 1;
-        else
-            rows[count++] = rows[i];
-    }
     d->rows = rows;
-    d->count = count;
+    d->count = sort_and_merge(rows, used, sizeof *rows, gg_row_compare);
     d->customers = used;
     return true;
 }
