@@ -125,24 +125,11 @@ store_failed(struct segment *sg, int rc)
     cdp_cli_die(CDP_EXIT_FAILURE, "store '%s': %s", sg->common.db, cdp_store_strerror(rc));
 }
 
-/* Key of a member record: name . NUL . id (16). */
-static size_t
-member_key(unsigned char *key, const char *name, const struct cdp_id *id)
-{
-    return cdp_store_member_key(key, name, id);
-}
-
-static int
-next_member(MDB_cursor *cursor, const char *name, const struct cdp_id *after, struct cdp_id *id)
-{
-    return cdp_store_next_member(cursor, name, after, id);
-}
-
 static int
 put_member(struct segment *sg, MDB_txn *txn, const struct cdp_id *id)
 {
     unsigned char key[CDP_MEMBER_KEY_MAX], when[8];
-    MDB_val k = {member_key(key, sg->name, id), key}, v = {8, when};
+    MDB_val k = {cdp_store_member_key(key, sg->name, id), key}, v = {8, when};
     cdp_store_put_be64(when, (uint64_t)sg->common.now);
     return mdb_put(txn, sg->store.dbi[CDP_DB_MEMBERS], &k, &v, 0);
 }
@@ -151,7 +138,7 @@ static int
 delete_member(struct segment *sg, MDB_txn *txn, const struct cdp_id *id)
 {
     unsigned char key[CDP_MEMBER_KEY_MAX];
-    MDB_val k = {member_key(key, sg->name, id), key};
+    MDB_val k = {cdp_store_member_key(key, sg->name, id), key};
     return mdb_del(txn, sg->store.dbi[CDP_DB_MEMBERS], &k, NULL);
 }
 
@@ -164,7 +151,7 @@ clear_members(struct segment *sg, MDB_txn *txn)
     int rc = mdb_cursor_open(txn, sg->store.dbi[CDP_DB_MEMBERS], &cursor);
     if (rc != 0)
         return rc;
-    while ((rc = next_member(cursor, sg->name, NULL, &id)) == 0)
+    while ((rc = cdp_store_next_member(cursor, sg->name, NULL, &id)) == 0)
         if ((rc = mdb_cursor_del(cursor, 0)) != 0)
             break;
     mdb_cursor_close(cursor);
@@ -359,7 +346,7 @@ changes(struct segment *sg, MDB_txn *txn)
         mdb_cursor_close(profiles);
         return rc;
     }
-    int have = next_member(members, sg->name, NULL, &old);
+    int have = cdp_store_next_member(members, sg->name, NULL, &old);
     while (rc == 0 && (have == 0 || have == MDB_NOTFOUND) &&
            (rc = mdb_cursor_get(profiles, &key, &value, MDB_NEXT)) == 0) {
         struct cdp_id id;
@@ -374,7 +361,7 @@ changes(struct segment *sg, MDB_txn *txn)
             struct cdp_id gone = old;
             if ((rc = delete_member(sg, txn, &gone)) != 0)
                 break;
-            have = next_member(members, sg->name, &gone, &old);
+            have = cdp_store_next_member(members, sg->name, &gone, &old);
         }
         if (rc != 0)
             break;
@@ -382,7 +369,7 @@ changes(struct segment *sg, MDB_txn *txn)
         if (!evaluate(sg, txn, &id, &value, &r, &match)) {
             /* A damaged record: its membership stays as it was. */
             if (member)
-                have = next_member(members, sg->name, &id, &old);
+                have = cdp_store_next_member(members, sg->name, &id, &old);
             continue;
         }
         release(&r);
@@ -404,7 +391,7 @@ changes(struct segment *sg, MDB_txn *txn)
                 break;
         }
         if (member)
-            have = next_member(members, sg->name, &id, &old);
+            have = cdp_store_next_member(members, sg->name, &id, &old);
     }
     if (rc == MDB_NOTFOUND)
         rc = 0;
@@ -416,7 +403,7 @@ changes(struct segment *sg, MDB_txn *txn)
         struct cdp_id gone = old;
         if ((rc = delete_member(sg, txn, &gone)) != 0)
             break;
-        have = next_member(members, sg->name, &gone, &old);
+        have = cdp_store_next_member(members, sg->name, &gone, &old);
         if (have != 0 && have != MDB_NOTFOUND)
             rc = have;
     }
