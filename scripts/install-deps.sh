@@ -5,7 +5,7 @@
 #   scripts/install-deps.sh --bench  also the peer tools of the benchmarks
 set -eu
 packages="make gcc pkg-config libcsv-dev libjansson-dev liblmdb-dev libxxhash-dev \
-libsodium-dev libzstd-dev jq lmdb-utils valgrind"
+libsodium-dev libzstd-dev libutf8proc-dev jq lmdb-utils valgrind"
 case "${1:-}" in
 --bench) packages="$packages miller sqlite3 time" ;;
 esac
