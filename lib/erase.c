@@ -2,6 +2,7 @@
  * erase.c - erasing a person from the store.
  */
 #include "erase.h"
+#include "predicted.h"
 #include "buf.h"
 #include "codec.h"
 #include "consent.h"
@@ -280,7 +281,8 @@ cdp_erase_profile(struct cdp_store *store, MDB_txn *txn, const struct cdp_id *id
     counts->identifiers = sc.count;
     if ((rc = sc.rc) != 0)
         goto out;
-    if ((rc = mdb_del(txn, store->dbi[CDP_DB_PROFILES], &k, NULL)) != 0)
+    if ((rc = mdb_del(txn, store->dbi[CDP_DB_PROFILES], &k, NULL)) != 0 ||
+        (rc = cdp_predicted_delete(store, txn, id)) != 0)
         goto out;
 
     char when[40];

@@ -2,6 +2,7 @@
  * ingest.c - identity resolution and profile updates for one event.
  */
 #include "ingest.h"
+#include "predicted.h"
 #include "consent.h"
 #include "events.h"
 #include "profile.h"
@@ -149,7 +150,10 @@ delete_profile(struct cdp_ingest *ing, const struct cdp_id *id)
 {
     MDB_val key = {16, (void *)id->bytes};
     int rc = mdb_del(ing->txn, DBI(ing, CDP_DB_PROFILES), &key, NULL);
-    return rc == MDB_NOTFOUND ? 0 : rc;
+    if (rc != 0 && rc != MDB_NOTFOUND)
+        return rc;
+    /* A prediction belongs to the profile as it was fitted: it goes with it. */
+    return cdp_predicted_delete(ing->store, ing->txn, id);
 }
 
 static int
@@ -450,9 +454,8 @@ number_of(json_t *v, double *out)
     return false;
 }
 
-/* An order's amount: total, else revenue, else the sum of its products. */
-static double
-order_amount(json_t *props)
+double
+cdp_ingest_order_amount(json_t *props)
 {
     double v, sum = 0;
     if (number_of(json_object_get(props, "total"), &v) ||
@@ -472,8 +475,8 @@ order_amount(json_t *props)
     return sum;
 }
 
-static const char *
-order_id_of(json_t *props, char *buf, size_t size)
+const char *
+cdp_ingest_order_id(json_t *props, char *buf, size_t size)
 {
     json_t *v = json_object_get(props, "order_id");
     if (v == NULL)
@@ -518,7 +521,7 @@ static int
 apply_order(struct cdp_ingest *ing, struct cdp_profile *p, const struct cdp_event *ev)
 {
     char buf[32];
-    const char *order_id = order_id_of(ev->properties, buf, sizeof buf);
+    const char *order_id = cdp_ingest_order_id(ev->properties, buf, sizeof buf);
     bool first = true;
     if (order_id != NULL) {
         int rc = claim_order(ing, "order", order_id, ev, &first);
@@ -529,7 +532,7 @@ apply_order(struct cdp_ingest *ing, struct cdp_profile *p, const struct cdp_even
         return 0;
     struct cdp_profile_head *h = &p->head;
     h->orders_count++;
-    h->revenue_micros += llround(order_amount(ev->properties) * 1e6);
+    h->revenue_micros += llround(cdp_ingest_order_amount(ev->properties) * 1e6);
     if (h->first_order_at == CDP_TIME_NONE || ev->time < h->first_order_at)
         h->first_order_at = ev->time;
     if (ev->time > h->last_order_at)
@@ -550,7 +553,7 @@ static int
 apply_refund(struct cdp_ingest *ing, struct cdp_profile *p, const struct cdp_event *ev)
 {
     char buf[32];
-    const char *order_id = order_id_of(ev->properties, buf, sizeof buf);
+    const char *order_id = cdp_ingest_order_id(ev->properties, buf, sizeof buf);
     bool first = true;
     if (order_id != NULL) {
         int rc = claim_order(ing, "refund", order_id, ev, &first);

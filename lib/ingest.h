@@ -112,6 +112,20 @@ void cdp_ingest_suppression_hash(const unsigned char salt[32], const char *ident
 /* Reads the store's salt into salt (32 bytes). */
 int cdp_ingest_load_salt(struct cdp_store *store, MDB_txn *txn, unsigned char salt[32]);
 
+/*
+ * An order's amount as the counters count it, from the properties of an
+ * Order Completed event: total, else revenue, else value, else the sum of
+ * price times quantity (1 when absent) of its products; 0 without any.
+ * Numbers may be JSON numbers or strings, with a decimal comma.
+ */
+double cdp_ingest_order_amount(json_t *properties);
+
+/*
+ * An order's id: the properties' order_id, else orderId, when a non-empty
+ * string (returned as is) or an integer (written into buf); else NULL.
+ */
+const char *cdp_ingest_order_id(json_t *properties, char *buf, size_t size);
+
 /* Adds b into a. */
 void cdp_ingest_stats_add(struct cdp_ingest_stats *a, const struct cdp_ingest_stats *b);
 

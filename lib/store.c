@@ -21,6 +21,7 @@
 static const char *const db_names[CDP_DB_COUNT] = {
     "meta",    "profiles",    "identifiers", "events",   "messages", "orders",
     "consent", "suppression", "mergelog",    "segments", "members",  "audit",
+    "predictions",
 };
 
 const char *
@@ -109,6 +110,10 @@ cdp_store_open(struct cdp_store *store, const char *path, int mode, char *errbuf
         goto fail;
     for (int i = 0; i < CDP_DB_COUNT; i++) {
         rc = mdb_dbi_open(txn, db_names[i], store->readonly ? 0 : MDB_CREATE, &store->dbi[i]);
+        if (rc == MDB_NOTFOUND && store->readonly && i == CDP_DB_PREDICTIONS) {
+            store->absent[i] = true;
+            continue;
+        }
         if (rc == MDB_NOTFOUND && store->readonly) {
             snprintf(errbuf, errsize, "'%s' is not a cdp store (no '%s' database)", path,
                      db_names[i]);

@@ -31,6 +31,7 @@ enum cdp_db {
     CDP_DB_SEGMENTS,    /* segment name -> definition (JSON) */
     CDP_DB_MEMBERS,     /* segment name . NUL . profile id (16) -> entered-at time (8) */
     CDP_DB_AUDIT,       /* sequence (8) -> audit line (JSON) */
+    CDP_DB_PREDICTIONS, /* profile id (16) -> predicted attributes (predicted.h) */
     CDP_DB_COUNT
 };
 
@@ -39,6 +40,9 @@ struct cdp_codec;
 struct cdp_store {
     MDB_env *env;
     MDB_dbi dbi[CDP_DB_COUNT];
+    /* A database that a store opened read-only lacks because it was made
+       before the database was added (predictions); read as empty. */
+    bool absent[CDP_DB_COUNT];
     bool readonly;
     char path[4096];
     struct cdp_codec *codec; /* the event dictionary's codec, or NULL while there is none */
