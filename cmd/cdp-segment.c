@@ -524,14 +524,14 @@ static void
 run_stdin(struct segment *sg)
 {
     /*
-     * Event conditions need the store; consent reads it when the stream's
-     * objects carry no consent of their own and there is a store to read.
+     * Event conditions need the store; consent and predictions read it when
+     * the stream's objects carry none of their own and there is a store.
      */
     unsigned needs = cdp_expr_needs(sg->expr);
     char err[512];
     if (needs & CDP_EXPR_NEEDS_EVENTS)
         open_store(sg, false);
-    else if ((needs & CDP_EXPR_NEEDS_CONSENT) &&
+    else if ((needs & (CDP_EXPR_NEEDS_CONSENT | CDP_EXPR_NEEDS_PREDICTED)) &&
              cdp_store_open(&sg->store, sg->common.db, CDP_STORE_READ, err, sizeof err) == 0)
         sg->store_open = true;
     MDB_txn *txn = NULL;

@@ -11,6 +11,8 @@
  */
 #include "expr.h"
 #include "consent.h"
+#include "predict.h"
+#include "predicted.h"
 #include "events.h"
 #include "event.h"
 #include "timeparse.h"
@@ -96,7 +98,8 @@ enum field {
     F_LAST_SEEN,
     F_TRAITS,
     F_CONSENT,
-    F_COMPUTED, /* + enum computed */
+    F_PREDICTED, /* the field's index in cdp_predicted_fields is in node.op */
+    F_COMPUTED,  /* + enum computed */
 };
 
 enum computed {
@@ -723,10 +726,32 @@ parse_field(struct parser *p)
         }
         fail_at(p, seg + 1, "unknown computed field '%s' (see cdp-segment(1) for the list)",
                 n->path[0]);
+    } else if (NAME_IS("predicted")) {
+        size_t seg = p->tok.pos;
+        parse_segments(p, n);
+        if (p->failed)
+            return n;
+        int which = n->npath == 1 ? cdp_predicted_field_index(n->path[0]) : -1;
+        if (which < 0) {
+            if (n->npath == 1)
+                fail_at(p, seg + 1, "unknown predicted field '%s' (see cdp-predict(1) for the list)",
+                        n->path[0]);
+            else
+                fail_at(p, n->npath ? seg : p->tok.pos,
+                        "expected a predicted field name after 'predicted.'");
+            return n;
+        }
+        static const enum vtype kinds[] = {[CDP_PREDICTED_NUMBER] = VT_NUM,
+                                           [CDP_PREDICTED_STRING] = VT_STR,
+                                           [CDP_PREDICTED_TIME] = VT_TIME};
+        n->field = F_PREDICTED;
+        n->op = which;
+        n->type = kinds[cdp_predicted_fields[which].kind];
+        p->e->needs |= CDP_EXPR_NEEDS_PREDICTED;
     } else {
         fail_at(p, pos,
                 "unknown field '%.*s' (fields: id, identifiers, traits.*, computed.*, "
-                "first_seen, last_seen, consent.*)",
+                "first_seen, last_seen, consent.*, predicted.*)",
                 (int)len, name);
     }
 #undef NAME_IS
@@ -1611,6 +1636,39 @@ typed_from_json(json_t *j, enum vtype type, struct value *out)
     }
 }
 
+/* A field of the profile's stored prediction; null when it has none. */
+static void
+predicted_value(struct eval *x, int which, struct value *out)
+{
+    const struct cdp_expr_subject *s = x->s;
+    struct cdp_predicted p;
+    if (s->store == NULL || s->txn == NULL)
+        return;
+    int rc = cdp_predicted_get(s->store, s->txn, &s->id, &p);
+    if (rc != 0) {
+        if (rc != MDB_NOTFOUND)
+            x->rc = rc;
+        return;
+    }
+    double num;
+    switch (cdp_predicted_fields[which].kind) {
+    case CDP_PREDICTED_TIME:
+        set_time(out, p.as_of);
+        return;
+    case CDP_PREDICTED_STRING:
+        set_str(out, cdp_predict_segment_name(p.rfm_segment));
+        return;
+    default: {
+        struct cdp_buf unused = CDP_BUF_INIT; /* numbers write no text */
+        cdp_predicted_field(&p, which, &num, &unused);
+        cdp_buf_free(&unused);
+        if (!isnan(num))
+            set_num(out, num);
+        return;
+    }
+    }
+}
+
 static void
 computed_value(struct eval *x, int c, struct value *out)
 {
@@ -1731,13 +1789,27 @@ field_value(struct eval *x, const struct node *n, struct value *out)
             }
             break;
         }
+        case F_PREDICTED: {
+            /* The stream's own predicted object, else the store's record. */
+            json_t *predicted = json_object_get(s->json, "predicted");
+            if (json_is_object(predicted) || s->store == NULL || s->txn == NULL) {
+                static const enum vtype kinds[] = {[CDP_PREDICTED_NUMBER] = VT_NUM,
+                                                   [CDP_PREDICTED_STRING] = VT_STR,
+                                                   [CDP_PREDICTED_TIME] = VT_TIME};
+                typed_from_json(json_object_get(predicted, n->path[0]),
+                                kinds[cdp_predicted_fields[n->op].kind], out);
+                return;
+            }
+            break;
+        }
         default:
             typed_from_json(json_walk(json_object_get(s->json, "computed"), n->path, 0, 1),
                             computed_fields[n->field - F_COMPUTED].type, out);
             return;
         }
     }
-    if (s->head == NULL && s->json == NULL && n->field != F_ID && n->field != F_CONSENT)
+    if (s->head == NULL && s->json == NULL && n->field != F_ID && n->field != F_CONSENT &&
+        n->field != F_PREDICTED)
         return;
     switch (n->field) {
     case F_ID:
@@ -1784,6 +1856,9 @@ field_value(struct eval *x, const struct node *n, struct value *out)
         }
         return;
     }
+    case F_PREDICTED:
+        predicted_value(x, n->op, out);
+        return;
     default:
         computed_value(x, n->field - F_COMPUTED, out);
         return;

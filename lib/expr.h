@@ -57,6 +57,7 @@ enum {
     CDP_EXPR_NEEDS_SECTIONS = 1, /* identifiers, traits or tallies: decode the whole record */
     CDP_EXPR_NEEDS_EVENTS = 2,   /* the profile's stored events */
     CDP_EXPR_NEEDS_CONSENT = 4,  /* the consent database */
+    CDP_EXPR_NEEDS_PREDICTED = 8, /* the predictions database */
 };
 
 /*

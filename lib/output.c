@@ -4,6 +4,7 @@
 #include "output.h"
 #include "cli.h"
 #include "consent.h"
+#include "predicted.h"
 #include "event.h"
 #include "jsonscan.h"
 #include "view.h"
@@ -73,7 +74,8 @@ cdp_output_set_fields(struct cdp_output *o, const char *list)
                       : strncmp(f, "computed.", 9) == 0  ? cdp_view_computed_index(f + 9)
                                                          : cdp_view_computed_index(f);
         o->direct = o->direct && direct_field(o->fields[i]);
-        o->wants_consent = o->wants_consent || strncmp(o->fields[i], "consent", 7) == 0;
+        o->wants_consent = o->wants_consent || strncmp(o->fields[i], "consent", 7) == 0 ||
+                           strncmp(o->fields[i], "predicted", 9) == 0;
     }
     return o->nfields > 0;
 }
@@ -403,7 +405,10 @@ open_tagged(struct cdp_output *o, const char *tag)
     cdp_buf_putc(&o->line, ',');
 }
 
-/* The profile object's consent member, when a store is at hand. */
+/*
+ * The profile object's members read from the store's other databases, when
+ * a store is at hand: consent, and the prediction when there is one.
+ */
 static const char *
 extra_members(struct cdp_output *o, struct cdp_profile *p)
 {
@@ -414,6 +419,14 @@ extra_members(struct cdp_output *o, struct cdp_profile *p)
     int rc = cdp_consent_view(o->store, o->txn, &p->id, o->now, &o->members);
     if (rc != 0 && o->error == 0)
         o->error = rc;
+    struct cdp_predicted predicted;
+    rc = cdp_predicted_get(o->store, o->txn, &p->id, &predicted);
+    if (rc == 0) {
+        cdp_buf_puts(&o->members, ",\"predicted\":");
+        cdp_predicted_view(&predicted, &o->members);
+    } else if (rc != MDB_NOTFOUND && o->error == 0) {
+        o->error = rc;
+    }
     return o->members.data;
 }
 

@@ -31,7 +31,7 @@ struct cdp_output {
     char **fields;  /* CSV columns: paths into the profile object */
     size_t nfields;
     const char *tag_name; /* when set, each record starts with this member or column */
-    /* When set, profiles show their consent as of now, read from the store. */
+    /* When set, profiles show their consent as of now and their prediction, read from the store. */
     struct cdp_store *store;
     MDB_txn *txn;
     int64_t now;
@@ -43,7 +43,7 @@ struct cdp_output {
     struct cdp_buf cell;
     bool direct;        /* every CSV field reads straight from the record */
     int *kinds;         /* per field: -1 id, -2 identifiers, -3 trait, else a computed index */
-    bool wants_consent; /* a CSV field reads the consent object */
+    bool wants_consent; /* a CSV field reads the store's consent or predictions */
 };
 
 void cdp_output_init(struct cdp_output *o);
