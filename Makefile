@@ -18,7 +18,7 @@ CFLAGS ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -Ilib $(PKG_CFLAGS) $(CFLAGS)
 LIBS = $(PKG_LIBS) -lcsv -lm
 
-PROGRAMS = cmd/cdp-ingest cmd/cdp-export cmd/cdp-segment cmd/cdp-consent
+PROGRAMS = cmd/cdp-ingest cmd/cdp-export cmd/cdp-segment cmd/cdp-consent cmd/cdp-predict
 LIB_SRC = $(wildcard lib/*.c)
 LIB_OBJ = $(LIB_SRC:.c=.o)
 UNIT_TESTS = $(patsubst %.c,%,$(wildcard tests/unit/test_*.c))
