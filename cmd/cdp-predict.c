@@ -862,11 +862,10 @@ predict_one(const struct predict *pr, const struct scores *s, const struct param
 static void
 put_number(struct cdp_buf *out, const char *name, double v)
 {
-    cdp_buf_printf(out, ",\"%s\":", name);
-    if (isfinite(v))
-        cdp_buf_printf(out, "%.6g", v == 0 ? 0 : v);
-    else
-        cdp_buf_puts(out, "null");
+    cdp_buf_putc(out, ',');
+    cdp_view_string(out, name, strlen(name));
+    cdp_buf_putc(out, ':');
+    cdp_predicted_number(out, v);
 }
 
 /* One NDJSON line: the customer, its summary, its prediction. */
@@ -886,7 +885,7 @@ write_line(const struct predict *pr, const struct scores *s, size_t i,
         cdp_hash_to_hex(&c->id, hex);
         cdp_buf_printf(line, "{\"id\":\"%s\"", hex);
     }
-    cdp_buf_printf(line, ",\"orders\":%llu", (unsigned long long)u->orders);
+    put_number(line, "orders", (double)u->orders);
     put_number(line, "frequency", u->x);
     put_number(line, "recency", u->t_x);
     put_number(line, "T", u->T);
@@ -895,7 +894,7 @@ write_line(const struct predict *pr, const struct scores *s, size_t i,
     cdp_buf_puts(line, ",\"predicted\":");
     cdp_predicted_view(p, line);
     if (pr->from_stream)
-        cdp_buf_printf(line, ",\"holdout_orders\":%llu", (unsigned long long)s->holdout[i]);
+        put_number(line, "holdout_orders", (double)s->holdout[i]);
     cdp_buf_puts(line, "}\n");
     if (fwrite(line->data, 1, line->len, stdout) != line->len)
         cdp_cli_stdout_failed();

@@ -173,17 +173,64 @@ cdp_predicted_field(const struct cdp_predicted *p, int which, double *num, struc
     return cdp_predicted_fields[which].kind;
 }
 
-/* A number with the precision the models deserve: 6 significant digits. */
-static void
-view_number(struct cdp_buf *out, double v)
+void
+cdp_predicted_number(struct cdp_buf *out, double v)
 {
     if (!isfinite(v)) {
         cdp_buf_puts(out, "null");
         return;
     }
-    if (v == 0)
-        v = 0; /* no "-0" */
-    cdp_buf_printf(out, "%.6g", v);
+    double mag = fabs(v);
+    if (v == 0 || (mag < 1e15 && v == (double)(int64_t)v)) {
+        char text[24], *w = text + sizeof text;
+        uint64_t u = (uint64_t)(int64_t)mag;
+        do
+            *--w = (char)('0' + u % 10);
+        while ((u /= 10) != 0);
+        if (v < 0)
+            *--w = '-';
+        cdp_buf_append(out, w, (size_t)(text + sizeof text - w));
+        return;
+    }
+    int e = (int)floor(log10(mag));
+    if (e < -4 || e > 5) {
+        cdp_buf_printf(out, "%.6g", v);
+        return;
+    }
+    /* The six digits as an integer, then the point put in by hand. */
+    int64_t digits = llround(mag * pow(10, 5 - e));
+    if (digits >= 1000000) { /* 9.999995 rounds up to 10.0000 */
+        digits /= 10;
+        e++;
+        if (e > 5) {
+            cdp_buf_printf(out, "%.6g", v);
+            return;
+        }
+    }
+    char text[32], *w = text;
+    if (v < 0)
+        *w++ = '-';
+    char d[7];
+    for (int i = 5; i >= 0; i--, digits /= 10)
+        d[i] = (char)('0' + digits % 10);
+    int last = 5; /* the last digit to print: no trailing zeros after the point */
+    while (last > e && last > 0 && d[last] == '0')
+        last--;
+    if (e < 0) {
+        *w++ = '0';
+        *w++ = '.';
+        for (int i = -1; i > e; i--)
+            *w++ = '0';
+        for (int i = 0; i <= last; i++)
+            *w++ = d[i];
+    } else {
+        for (int i = 0; i <= last; i++) {
+            *w++ = d[i];
+            if (i == e && i < last)
+                *w++ = '.';
+        }
+    }
+    cdp_buf_append(out, text, (size_t)(w - text));
 }
 
 void
@@ -196,9 +243,11 @@ cdp_predicted_view(const struct cdp_predicted *p, struct cdp_buf *out)
         int kind = cdp_predicted_field(p, i, &num, &text);
         if (i)
             cdp_buf_putc(out, ',');
-        cdp_buf_printf(out, "\"%s\":", cdp_predicted_fields[i].name);
+        cdp_buf_putc(out, '"');
+        cdp_buf_puts(out, cdp_predicted_fields[i].name);
+        cdp_buf_puts(out, "\":");
         if (kind == CDP_PREDICTED_NUMBER)
-            view_number(out, num);
+            cdp_predicted_number(out, num);
         else
             cdp_view_string(out, text.data, text.len);
     }

@@ -58,6 +58,14 @@ int cdp_predicted_get(struct cdp_store *store, MDB_txn *txn, const struct cdp_id
 /* Deletes the record of profile id, if there is one.  Returns 0 or an LMDB code. */
 int cdp_predicted_delete(struct cdp_store *store, MDB_txn *txn, const struct cdp_id *id);
 
+/*
+ * Appends a number as the object shows it: a whole number below 1e15 in
+ * full, anything else to six significant digits, as %.6g would write it
+ * (but for the last digit of a value within a rounding error of a tie);
+ * null for NaN and infinities.
+ */
+void cdp_predicted_number(struct cdp_buf *out, double v);
+
 /* Appends the "predicted" object (with braces) of p to out. */
 void cdp_predicted_view(const struct cdp_predicted *p, struct cdp_buf *out);
 
