@@ -3,7 +3,7 @@
  *
  * Usage:
  *   cdp-gen [--events N] [--people N] [--seed S]
- *           [--format ndjson|crm-csv|orders-csv]
+ *           [--format ndjson|crm-csv|orders-csv|purchases-csv]
  *           [--start ISODATE] [--days D]
  *
  * Output goes to stdout. The same arguments always give byte-identical
@@ -20,6 +20,9 @@
  *   crm-csv     the CRM's export of the same people (';'-delimited, French
  *               header, dd/mm/yyyy dates, "oui"/"non" opt-in).
  *   orders-csv  the shop's export of the orders (comma-delimited).
+ *   purchases-csv  customer,date,amount: the purchases of --people
+ *               customers drawn from the models cdp-predict fits, for its
+ *               benchmark (see "Purchases" below; --events is ignored).
  *
  * How the three formats agree
  * ---------------------------
@@ -55,6 +58,19 @@
  * from the mailing tool with a userId only. Activity is heavy-tailed
  * (8% of people have no events at all: they exist only in the CRM) and
  * grouped in sessions of page views minutes apart, sessions days apart.
+ *
+ * Purchases
+ * ---------
+ * purchases-csv simulates the BG/NBD and Gamma-Gamma models with known
+ * parameters, so that a fit can be checked against them: customer i
+ * makes a first purchase on a day uniform in the first half of the period;
+ * while active, buys at a rate lambda ~ Gamma(shape 0.25, rate 10 per day)
+ * and after each repeat purchase drops out with probability p ~ Beta(0.8,
+ * 2.5);
+ * each purchase is worth Gamma(shape 6, rate nu) with nu ~ Gamma(shape
+ * 3.75, rate 15) per customer.  The rows come customer by customer, in
+ * time order, amounts in cents.  Customer i's draws come from its own
+ * generator seeded with (seed, i).
  *
  * Defaults: --events 10000, --people events/20, --seed 1,
  * --start 2025-01-01, --days 365.
@@ -161,6 +177,25 @@ static double rng_gauss(Rng *r)
 {
     double u = 1.0 - rng_unit(r), v = rng_unit(r);
     return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
+}
+
+/* Gamma(shape, 1) by Marsaglia and Tsang's method (boosted below shape 1). */
+static double rng_gamma(Rng *r, double shape)
+{
+    if (shape < 1) {
+        double u = rng_unit(r);
+        return rng_gamma(r, shape + 1) * pow(u > 0 ? u : 0x1.0p-53, 1 / shape);
+    }
+    double d = shape - 1.0 / 3, c = 1 / sqrt(9 * d);
+    for (;;) {
+        double x = rng_gauss(r), v = 1 + c * x;
+        if (v <= 0)
+            continue;
+        v = v * v * v;
+        double u = rng_unit(r);
+        if (u < 1 - 0.0331 * x * x * x * x || log(u) < 0.5 * x * x + d * (1 - v + log(v)))
+            return d * v;
+    }
 }
 
 /* Index drawn with probability proportional to w[i]. */
@@ -1133,7 +1168,7 @@ static char *put_postal(char *w, const Person *p)
 /* ------------------------------------------------------------------ */
 /* Simulation globals                                                 */
 
-enum { FMT_NDJSON, FMT_CRM, FMT_ORDERS };
+enum { FMT_NDJSON, FMT_CRM, FMT_ORDERS, FMT_PURCHASES };
 
 static int g_format = FMT_NDJSON;
 static Rng sim;  /* drives the events: consumed identically in every mode */
@@ -2351,7 +2386,7 @@ static void init_catalog(void)
 static void usage(FILE *f)
 {
     fputs("usage: cdp-gen [--events N] [--people N] [--seed S]\n"
-          "               [--format ndjson|crm-csv|orders-csv]\n"
+          "               [--format ndjson|crm-csv|orders-csv|purchases-csv]\n"
           "               [--start YYYY-MM-DD[THH:MM:SS]] [--days D]\n", f);
 }
 
@@ -2386,6 +2421,42 @@ static int64_t parse_start(const char *s)
 bad:
     fprintf(stderr, "cdp-gen: --start: expected YYYY-MM-DD\n");
     exit(2);
+}
+
+/* purchases-csv: see "Purchases" at the top. */
+static void write_purchases(uint64_t seed)
+{
+    static const char header[] = "customer,date,amount\n";
+    out_write(header, sizeof header - 1);
+    int64_t days = (g_end - g_start) / MS_PER_DAY;
+    for (uint32_t i = 0; i < npeople; i++) {
+        Rng r;
+        rng_seed(&r, mix64(seed * 0x9E3779B97F4A7C15ULL ^ (0x70757263ULL << 32 | i)));
+        double lambda = rng_gamma(&r, 0.25) / 10;
+        double ga = rng_gamma(&r, 0.8), gb = rng_gamma(&r, 2.5);
+        double drop = ga / (ga + gb);
+        double nu = rng_gamma(&r, 3.75) / 15;
+        double t = rng_unit(&r) * (double)days / 2;
+        for (int repeat = 0;; repeat = 1) {
+            char line[64], *w = line;
+            w = put_s(w, "c");
+            w = put_uz(w, i, 8);
+            *w++ = ',';
+            w = put_ts(w, g_start + (int64_t)t * MS_PER_DAY, 0);
+            w -= 10; /* keep the date: YYYY-MM-DD */
+            *w++ = ',';
+            w = put_money(w, (int64_t)llround(rng_gamma(&r, 6) / nu * 100));
+            *w++ = '\n';
+            out_write(line, (size_t)(w - line));
+            /* Only a repeat purchase can be the last: the model's customer is
+               alive until the first one after the initial purchase. */
+            if ((repeat && rng_chance(&r, drop)) || lambda <= 0)
+                break;
+            t += rng_exp(&r, 1 / lambda);
+            if (t >= (double)days)
+                break;
+        }
+    }
 }
 
 int main(int argc, char **argv)
@@ -2432,6 +2503,8 @@ int main(int argc, char **argv)
                 g_format = FMT_CRM;
             else if (!strcmp(v, "orders-csv"))
                 g_format = FMT_ORDERS;
+            else if (!strcmp(v, "purchases-csv"))
+                g_format = FMT_PURCHASES;
             else {
                 fprintf(stderr, "cdp-gen: unknown format: %s\n", v);
                 return 2;
@@ -2468,7 +2541,9 @@ int main(int argc, char **argv)
     gen_people(seed);
     gen_created(seed, g_start, g_end);
 
-    if (g_format == FMT_CRM) {
+    if (g_format == FMT_PURCHASES) {
+        write_purchases(seed);
+    } else if (g_format == FMT_CRM) {
         write_crm(seed);
     } else {
         if (g_format == FMT_ORDERS) {
