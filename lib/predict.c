@@ -22,8 +22,12 @@
 
 /* The optimiser works on log-parameters; beyond this they count as infinite. */
 #define LOG_WALL 32.0
-/* A fit whose best point has a log-parameter beyond this (1e13) ran off to 0 or infinity. */
-#define LOG_BOUNDARY 29.9336 /* ln(1e13) */
+/*
+ * A fit whose best point has a parameter outside [1e-8, 1e8] ran off to 0 or
+ * infinity: no customer base has such a spread, and past it the model is
+ * degenerate (a and b near 0 make every customer drop out at once or never).
+ */
+#define LOG_BOUNDARY 18.4207 /* ln(1e8) */
 
 #define DEFAULT_MAX_ITERATIONS 5000
 #define DEFAULT_TOLERANCE 1e-10
@@ -71,11 +75,14 @@ day_of(int64_t ms)
     return day;
 }
 
+/* By time, then amount: a total order, so that sums do not depend on the input's order. */
 static int
 txn_compare(const void *pa, const void *pb)
 {
     const struct cdp_predict_txn *a = pa, *b = pb;
-    return (a->time_ms > b->time_ms) - (a->time_ms < b->time_ms);
+    if (a->time_ms != b->time_ms)
+        return (a->time_ms > b->time_ms) - (a->time_ms < b->time_ms);
+    return (a->amount > b->amount) - (a->amount < b->amount);
 }
 
 bool
@@ -88,9 +95,9 @@ cdp_predict_summarize(struct cdp_predict_txn *txns, size_t n, int64_t as_of_ms,
     if (n == 0 || txns == NULL)
         return false;
 
-    /* Most histories come in time order already; sort only when they do not. */
+    /* Most histories come in order already; sort only when they do not. */
     for (size_t i = 1; i < n; i++) {
-        if (txns[i].time_ms < txns[i - 1].time_ms) {
+        if (txn_compare(&txns[i], &txns[i - 1]) < 0) {
             qsort(txns, n, sizeof *txns, txn_compare);
             break;
         }

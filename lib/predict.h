@@ -77,8 +77,9 @@ struct cdp_predict_summary {
 /*
  * Summarises one customer's transactions as of the UTC day holding as_of_ms,
  * which is included: transactions on later days are ignored.  The
- * transactions may come in any order; the array is sorted by time in place
- * (that is the only change made to it).  Amounts are summed as given, so a
+ * transactions may come in any order; the array is sorted by time, and
+ * equal times by amount, in place (that is the only change made to it), so
+ * the sums do not depend on the order they came in.  Amounts are summed as given, so a
  * refund recorded as a negative amount lowers its day's value.
  *
  * Returns true when the customer bought something on or before the as-of
@@ -142,7 +143,7 @@ double cdp_predict_bgnbd_log_likelihood(const struct cdp_predict_bgnbd *params, 
  *
  * Returns CDP_PREDICT_OK, or CDP_PREDICT_EINVAL (bad rows, n == 0),
  * CDP_PREDICT_ENOCONV (out of iterations) or CDP_PREDICT_EBOUNDARY: a
- * parameter left [1e-13, 1e13], or the likelihood barely changes when one
+ * parameter left [1e-8, 1e8], or the likelihood barely changes when one
  * parameter is multiplied or divided by 20, so the data do not pin it down
  * (nobody bought twice; nobody seems to drop out; too few customers).
  * After ENOCONV or EBOUNDARY *params holds the best point seen, for
