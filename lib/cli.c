@@ -316,8 +316,9 @@ cdp_cli_finish_stdout(int status)
         struct atomic *a = stdout_atomic;
         stdout_atomic = NULL;
         char *copy = cdp_xstrdup(a->path);
-        if (!atomic_finish(a, !failed && status == CDP_EXIT_OK) && !failed &&
-            status == CDP_EXIT_OK) {
+        /* A run that finished, rejected input aside, has written its output whole. */
+        bool whole = !failed && (status == CDP_EXIT_OK || status == CDP_EXIT_REJECTED);
+        if (!atomic_finish(a, whole) && whole) {
             fprintf(stderr, "%s: %s: %s\n", progname, copy, strerror(errno));
             free(copy);
             return CDP_EXIT_FAILURE;
