@@ -107,6 +107,7 @@ struct predict {
     const char *customer_field, *date_field, *amount_field, *date_format;
     char delimiter;
     struct cdp_counter_map *counters;
+    bool more_orders; /* --count was given: look at every profile's events */
     enum cdp_predict_unit unit;
     int64_t as_of;      /* start of the as-of day; INT64_MIN until known */
     int64_t horizon_ms; /* > 0 */
@@ -573,13 +574,17 @@ read_store(struct predict *pr)
             pr->rejected++;
             continue;
         }
-        if (head.orders_count == 0)
+        /* The counters know who ordered, unless --count names more order events. */
+        if (head.orders_count == 0 && !pr->more_orders)
             continue;
+        size_t before = pr->ntxns;
         w.customer = new_customer(pr);
         memcpy(pr->customers[w.customer].id.bytes, k.mv_data, 16);
         rc = cdp_events_each(&pr->store, txn, &pr->customers[w.customer].id, order_event, &w);
         if (rc != 0)
             store_failed(pr, rc);
+        if (pr->ntxns == before) /* no counted order after all */
+            pr->ncustomers--;
         if (++walked % 16384 == 0)
             cdp_store_release_pages(&pr->store);
     }
@@ -1103,6 +1108,7 @@ main(int argc, char **argv)
         case OPT_COUNT:
             if (!cdp_computed_map_add(pr.counters, optarg, err, sizeof err))
                 cdp_cli_usage_error("%s", err);
+            pr.more_orders = true;
             break;
         default:
             cdp_cli_unknown_option(argv);
