@@ -45,9 +45,9 @@ EOF
 "$cc" -fsanitize=fuzzer,address,undefined -o "$work/probe" "$work/probe.c" >"$work/probe.log" 2>&1 ||
     skip "$cc cannot build libFuzzer targets (-fsanitize=fuzzer,address,undefined)"
 
-pkgs="jansson lmdb libxxhash libsodium libzstd"
+pkgs="jansson lmdb libxxhash libsodium libzstd libutf8proc"
 pkg_cflags=$(pkg-config --cflags $pkgs 2>/dev/null) || pkg_cflags=
-pkg_libs=$(pkg-config --libs $pkgs 2>/dev/null) || pkg_libs="-ljansson -llmdb -lxxhash -lsodium -lzstd"
+pkg_libs=$(pkg-config --libs $pkgs 2>/dev/null) || pkg_libs="-ljansson -llmdb -lxxhash -lsodium -lzstd -lutf8proc"
 cflags="-std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -Wall -Wextra
         -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I$top/lib $pkg_cflags"
 libs="$pkg_libs -lcsv -lm"
