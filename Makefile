@@ -16,9 +16,9 @@ PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -llm
 WARN = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-function
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -Ilib $(PKG_CFLAGS) $(CFLAGS)
-LIBS = $(PKG_LIBS) -lcsv -lm
+LIBS = $(PKG_LIBS) -lcsv -lm -pthread
 
-PROGRAMS = cmd/cdp-ingest cmd/cdp-export cmd/cdp-segment cmd/cdp-consent cmd/cdp-predict
+PROGRAMS = cmd/cdp-ingest cmd/cdp-export cmd/cdp-segment cmd/cdp-consent cmd/cdp-predict cmd/cdp-merge
 LIB_SRC = $(wildcard lib/*.c)
 LIB_OBJ = $(LIB_SRC:.c=.o)
 UNIT_TESTS = $(patsubst %.c,%,$(wildcard tests/unit/test_*.c))

@@ -1,0 +1,845 @@
+/*
+ * cdp-merge - find the records that describe the same person, beyond exact
+ * identifiers: probabilistic matching (Fellegi-Sunter) on names, dates,
+ * postcodes and the like.
+ *
+ * As a filter, with no store: --dedupe reads records (CSV or NDJSON) and
+ * writes them back with a cluster_id; --link does the same across two
+ * files, comparing only records of different files; --evaluate measures
+ * the clusters against the truth; --explain writes each scored pair with
+ * the evidence of every field.  All of it lives in lib/match (comparisons,
+ * blocking, training, clusters) and lib/linkage (the model).
+ */
+#include "buf.h"
+#include "cli.h"
+#include "event.h"
+#include "input.h"
+#include "linkage.h"
+#include "match.h"
+#include "view.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <math.h>
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+enum {
+    OPT_DEDUPE = CDP_OPT_FIRST_PRIVATE,
+    OPT_LINK,
+    OPT_KEY,
+    OPT_FIELDS,
+    OPT_BLOCK,
+    OPT_THRESHOLD,
+    OPT_PRIOR,
+    OPT_EXPLAIN,
+    OPT_EVALUATE,
+    OPT_TRUTH_PATTERN,
+    OPT_DELIMITER,
+    OPT_NO_TF,
+    OPT_MAX_BLOCK,
+    OPT_MODEL,
+    OPT_THREADS,
+};
+
+static void
+usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: cdp-merge --dedupe [options] < records.csv\n"
+            "       cdp-merge --link A B [options]\n"
+            "Find the records that describe the same person with a probabilistic model\n"
+            "(Fellegi-Sunter) trained on the records themselves, and write every record\n"
+            "with a cluster_id column: the key of the first record of its cluster.\n"
+            "\n"
+            "Options:\n"
+            "      --dedupe            cluster the records of stdin\n"
+            "      --link A B          link the records of files A and B (pairs across them)\n"
+            "      --key FIELD         the column or member that identifies a record\n"
+            "                          (default: the first column; NDJSON: id)\n"
+            "      --fields LIST       the fields compared, each NAME[:KIND] with KIND one\n"
+            "                          of name, code, date, exact (default: guessed from\n"
+            "                          the name); default: every column but the key\n"
+            "      --block RULE        a blocking rule, FIELD[:N]+FIELD[:N]... (N: first N\n"
+            "                          characters); may repeat (default: rules for the\n"
+            "                          fields recognised: phone, email, birth date, ...)\n"
+            "      --threshold P       link pairs with match probability >= P (default 0.95)\n"
+            "      --prior P           the probability that two random records match\n"
+            "                          (default: estimated)\n"
+            "      --no-tf             no term-frequency adjustment of exact matches\n"
+            "      --max-block N       skip blocks of more than N records (default 5000)\n"
+            "      --explain           write every scored pair with its evidence (NDJSON)\n"
+            "      --evaluate TRUTH    write pairwise precision, recall and F1 against the\n"
+            "                          true clusters: a column, or a CSV file of key,cluster\n"
+            "      --truth-pattern RE  the true cluster is the part of TRUTH matching RE\n"
+            "      --model             write the trained model (m, u, weights) on stderr\n"
+            "      --threads N         compare pairs on N threads (default: the number of CPUs)\n"
+            "      --delimiter C       CSV field delimiter (default: ,)\n"
+            "\n%s",
+            cdp_cli_common_help);
+}
+
+/* ---- records as read ---- */
+
+struct table {
+    bool ndjson;
+    size_t ncols;          /* CSV: columns of the header */
+    struct cdp_buf header; /* CSV: the header row as written back */
+    struct cdp_buf text;   /* CSV: NUL-separated cells; NDJSON: NUL-terminated lines */
+    size_t *row;           /* per record: offset of its first cell or of its line */
+    uint64_t *lineno;
+    int *source;           /* --link: 0 for A, 1 for B */
+    size_t n, cap;
+    char **names; /* CSV: the header cells */
+};
+
+struct merge {
+    struct cdp_common common;
+    bool dedupe, link, explain, show_model, no_tf;
+    const char *link_files[2];
+    const char *key, *fields_arg, *evaluate, *truth_pattern;
+    const char *blocks[CDP_LINKAGE_MAX_RULES];
+    size_t nblocks;
+    char delimiter;
+    struct cdp_match_options options;
+    struct table t;
+    uint64_t rejected;
+};
+
+static void
+add_row(struct table *t, size_t offset, uint64_t lineno, int source)
+{
+    if (t->n == t->cap) {
+        t->cap = t->cap ? 2 * t->cap : 1024;
+        t->row = cdp_xrealloc(t->row, t->cap * sizeof *t->row);
+        t->lineno = cdp_xrealloc(t->lineno, t->cap * sizeof *t->lineno);
+        t->source = cdp_xrealloc(t->source, t->cap * sizeof *t->source);
+    }
+    t->row[t->n] = offset;
+    t->lineno[t->n] = lineno;
+    t->source[t->n] = source;
+    t->n++;
+}
+
+/* CSV reading: cells of the row being read, then the row into the table. */
+struct csv_state {
+    struct merge *mg;
+    const char *name; /* for messages */
+    int source;
+    bool header_done;
+    struct cdp_buf cells;
+    size_t ncells;
+    uint64_t line;
+};
+
+static void
+cell_cb(void *data, size_t len, void *ctx)
+{
+    struct csv_state *st = ctx;
+    cdp_buf_append(&st->cells, data ? data : "", data ? len : 0);
+    cdp_buf_putc(&st->cells, '\0');
+    st->ncells++;
+}
+
+static void
+row_cb(int c, void *ctx)
+{
+    (void)c;
+    struct csv_state *st = ctx;
+    struct table *t = &st->mg->t;
+    if (!st->header_done) {
+        st->header_done = true;
+        if (t->ncols == 0) {
+            t->ncols = st->ncells;
+            t->names = cdp_xmalloc(st->ncells * sizeof *t->names);
+            const char *p = st->cells.data;
+            for (size_t i = 0; i < st->ncells; i++, p += strlen(p) + 1)
+                t->names[i] = cdp_xstrdup(p);
+        } else {
+            /* --link: B's header must name the same columns. */
+            const char *p = st->cells.data;
+            bool same = st->ncells == t->ncols;
+            for (size_t i = 0; same && i < st->ncells; i++, p += strlen(p) + 1)
+                same = strcmp(p, t->names[i]) == 0;
+            if (!same)
+                cdp_cli_die(CDP_EXIT_FAILURE, "%s: the header differs from the first file's",
+                            st->name);
+        }
+        cdp_buf_reset(&st->cells);
+        st->ncells = 0;
+        return;
+    }
+    if (st->ncells == 1 && st->cells.data[0] == '\0') { /* a blank line */
+        cdp_buf_reset(&st->cells);
+        st->ncells = 0;
+        return;
+    }
+    if (st->ncells != t->ncols) {
+        cdp_cli_warn("%s:%llu: %zu fields where the header has %zu; record skipped", st->name,
+                     (unsigned long long)st->line, st->ncells, t->ncols);
+        st->mg->rejected++;
+    } else {
+        add_row(t, t->text.len, st->line, st->source);
+        cdp_buf_append(&t->text, st->cells.data, st->cells.len);
+    }
+    cdp_buf_reset(&st->cells);
+    st->ncells = 0;
+}
+
+static void
+read_input(struct merge *mg, int fd, const char *name, int source)
+{
+    struct table *t = &mg->t;
+    struct cdp_lines lines;
+    const char *line;
+    size_t len;
+    bool too_long, decided = source == 1;
+    struct csv_parser parser;
+    struct csv_state st = {mg, name, source, false, CDP_BUF_INIT, 0, 0};
+    if (csv_init(&parser, CSV_APPEND_NULL) != 0)
+        cdp_cli_die(CDP_EXIT_FAILURE, "out of memory");
+    csv_set_delim(&parser, (unsigned char)mg->delimiter);
+    cdp_lines_init(&lines, fd, CDP_INPUT_DEFAULT_MAX_LINE);
+    if (mg->common.input_format) {
+        if (strcmp(mg->common.input_format, "ndjson") == 0)
+            t->ndjson = true;
+        else if (strcmp(mg->common.input_format, "csv") != 0)
+            cdp_cli_usage_error("--input-format is csv or ndjson, not '%s'",
+                                mg->common.input_format);
+        decided = true;
+    }
+    while (cdp_lines_next(&lines, &line, &len, &too_long)) {
+        if (too_long) {
+            cdp_cli_warn("%s:%llu: line longer than %zu bytes, skipped", name,
+                         (unsigned long long)lines.lineno, (size_t)CDP_INPUT_DEFAULT_MAX_LINE);
+            mg->rejected++;
+            continue;
+        }
+        if (!decided) {
+            if (cdp_input_blank(line, len))
+                continue;
+            size_t i = 0;
+            while (i < len && (line[i] == ' ' || line[i] == '\t'))
+                i++;
+            t->ndjson = line[i] == '{';
+            decided = true;
+        }
+        if (t->ndjson) {
+            if (cdp_input_blank(line, len))
+                continue;
+            add_row(t, t->text.len, lines.lineno, source);
+            cdp_buf_append(&t->text, line, len);
+            cdp_buf_putc(&t->text, '\0');
+            continue;
+        }
+        st.line = lines.lineno;
+        if (csv_parse(&parser, line, len, cell_cb, row_cb, &st) != len ||
+            csv_parse(&parser, "\n", 1, cell_cb, row_cb, &st) != 1)
+            cdp_cli_die(CDP_EXIT_FAILURE, "%s:%llu: %s", name, (unsigned long long)lines.lineno,
+                        csv_strerror(csv_error(&parser)));
+    }
+    if (lines.error)
+        cdp_cli_die(CDP_EXIT_FAILURE, "reading %s: %s", name, strerror(lines.error));
+    if (!t->ndjson)
+        csv_fini(&parser, cell_cb, row_cb, &st);
+    csv_free(&parser);
+    cdp_buf_free(&st.cells);
+    cdp_lines_free(&lines);
+}
+
+/* ---- fields of a record ---- */
+
+static int
+column_of(const struct table *t, const char *name)
+{
+    for (size_t i = 0; i < t->ncols; i++)
+        if (strcmp(t->names[i], name) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* CSV: cell c of record i. */
+static const char *
+csv_cell(const struct table *t, size_t i, size_t c)
+{
+    const char *p = t->text.data + t->row[i];
+    while (c-- > 0)
+        p += strlen(p) + 1;
+    return p;
+}
+
+/* NDJSON: a member's text (strings as they are, numbers as written), or NULL. */
+static const char *
+json_text(json_t *obj, const char *path, char *buf, size_t size)
+{
+    json_t *v = cdp_json_path(obj, path);
+    if (json_is_string(v))
+        return json_string_value(v);
+    if (json_is_integer(v)) {
+        snprintf(buf, size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        return buf;
+    }
+    if (json_is_real(v)) {
+        snprintf(buf, size, "%.17g", json_real_value(v));
+        return buf;
+    }
+    return NULL;
+}
+
+/* ---- the fields compared ---- */
+
+struct spec {
+    struct cdp_match_field fields[CDP_LINKAGE_MAX_FIELDS];
+    char *names[CDP_LINKAGE_MAX_FIELDS];
+    int cols[CDP_LINKAGE_MAX_FIELDS]; /* CSV columns */
+    size_t n;
+    int key_col;
+    const char *key;
+};
+
+static void
+add_field(struct merge *mg, struct spec *s, const char *item)
+{
+    if (s->n == CDP_LINKAGE_MAX_FIELDS)
+        cdp_cli_usage_error("at most %d fields", CDP_LINKAGE_MAX_FIELDS);
+    char *name = cdp_xstrdup(item), *colon = strrchr(name, ':');
+    enum cdp_match_kind kind = CDP_MATCH_KIND_COUNT;
+    if (colon) {
+        for (int k = 0; k < CDP_MATCH_KIND_COUNT; k++)
+            if (strcmp(colon + 1, cdp_match_kind_names[k]) == 0)
+                kind = (enum cdp_match_kind)k;
+        if (kind == CDP_MATCH_KIND_COUNT)
+            cdp_cli_usage_error("--fields: '%s' is not a kind (name, code, date, exact)",
+                                colon + 1);
+        *colon = '\0';
+    } else {
+        kind = cdp_match_guess_kind(name);
+    }
+    int col = -1;
+    if (!mg->t.ndjson && (col = column_of(&mg->t, name)) < 0)
+        cdp_cli_die(CDP_EXIT_USAGE, "--fields: the input has no column '%s'", name);
+    s->names[s->n] = name;
+    s->cols[s->n] = col;
+    s->fields[s->n] = (struct cdp_match_field){name, kind,
+                                               !mg->no_tf && kind != CDP_MATCH_DATE};
+    s->n++;
+}
+
+static void
+make_spec(struct merge *mg, struct spec *s)
+{
+    struct table *t = &mg->t;
+    s->key = mg->key ? mg->key : t->ndjson ? "id" : t->names[0];
+    s->key_col = -1;
+    if (!t->ndjson && (s->key_col = column_of(t, s->key)) < 0)
+        cdp_cli_die(CDP_EXIT_USAGE, "--key: the input has no column '%s'", s->key);
+    if (mg->fields_arg) {
+        char *copy = cdp_xstrdup(mg->fields_arg), *save = NULL;
+        for (char *f = strtok_r(copy, ",", &save); f; f = strtok_r(NULL, ",", &save))
+            add_field(mg, s, f);
+        free(copy);
+    } else if (t->ndjson) {
+        cdp_cli_usage_error("NDJSON input needs --fields");
+    } else {
+        for (size_t c = 0; c < t->ncols; c++)
+            if ((int)c != s->key_col && (mg->evaluate == NULL || strcmp(t->names[c], mg->evaluate)))
+                add_field(mg, s, t->names[c]);
+    }
+    if (s->n == 0)
+        cdp_cli_usage_error("no field to compare");
+}
+
+/* ---- output ---- */
+
+static void
+put_csv_cell(struct cdp_buf *out, const char *s, char delimiter)
+{
+    if (strpbrk(s, "\"\r\n") == NULL && strchr(s, delimiter) == NULL) {
+        cdp_buf_puts(out, s);
+        return;
+    }
+    cdp_buf_putc(out, '"');
+    for (; *s; s++) {
+        if (*s == '"')
+            cdp_buf_putc(out, '"');
+        cdp_buf_putc(out, *s);
+    }
+    cdp_buf_putc(out, '"');
+}
+
+static void
+flush(struct cdp_buf *line)
+{
+    if (fwrite(line->data, 1, line->len, stdout) != line->len)
+        cdp_cli_stdout_failed();
+    cdp_buf_reset(line);
+}
+
+static void
+write_records(struct merge *mg, struct cdp_match *m, const size_t *record)
+{
+    struct table *t = &mg->t;
+    struct cdp_buf line = CDP_BUF_INIT;
+    if (!t->ndjson) {
+        for (size_t c = 0; c < t->ncols; c++) {
+            put_csv_cell(&line, t->names[c], mg->delimiter);
+            cdp_buf_putc(&line, mg->delimiter);
+        }
+        if (mg->link) {
+            cdp_buf_puts(&line, "source");
+            cdp_buf_putc(&line, mg->delimiter);
+        }
+        cdp_buf_puts(&line, "cluster_id\n");
+        flush(&line);
+    }
+    for (size_t i = 0; i < t->n; i++) {
+        if (record[i] == SIZE_MAX)
+            continue;
+        const char *cluster = cdp_match_cluster(m, record[i]);
+        if (t->ndjson) {
+            const char *text = t->text.data + t->row[i];
+            size_t len = strlen(text);
+            while (len && (text[len - 1] == ' ' || text[len - 1] == '\t' || text[len - 1] == '\r'))
+                len--;
+            /* The object's text, the new members before its closing brace. */
+            cdp_buf_append(&line, text, len - 1);
+            size_t k = len - 1;
+            while (k > 0 && (text[k - 1] == ' ' || text[k - 1] == '\t' || text[k - 1] == '\n'))
+                k--;
+            cdp_buf_puts(&line, text[k - 1] == '{' ? "" : ",");
+            if (mg->link) {
+                cdp_buf_puts(&line, "\"source\":");
+                const char *src = mg->link_files[t->source[i]];
+                cdp_view_string(&line, src, strlen(src));
+                cdp_buf_putc(&line, ',');
+            }
+            cdp_buf_puts(&line, "\"cluster_id\":");
+            cdp_view_string(&line, cluster, strlen(cluster));
+            cdp_buf_puts(&line, "}\n");
+        } else {
+            const char *p = t->text.data + t->row[i];
+            for (size_t c = 0; c < t->ncols; c++, p += strlen(p) + 1) {
+                put_csv_cell(&line, p, mg->delimiter);
+                cdp_buf_putc(&line, mg->delimiter);
+            }
+            if (mg->link) {
+                put_csv_cell(&line, mg->link_files[t->source[i]], mg->delimiter);
+                cdp_buf_putc(&line, mg->delimiter);
+            }
+            put_csv_cell(&line, cluster, mg->delimiter);
+            cdp_buf_putc(&line, '\n');
+        }
+        flush(&line);
+    }
+    cdp_buf_free(&line);
+}
+
+/* --explain: one line per scored pair, the evidence field by field. */
+struct explain {
+    struct merge *mg;
+    struct cdp_match *m;
+    const struct spec *s;
+    struct cdp_buf line;
+};
+
+static void
+explain_pair(void *ctx, size_t i, size_t j, double weight, double probability,
+             const uint8_t *gamma)
+{
+    struct explain *x = ctx;
+    struct cdp_match *m = x->m;
+    struct cdp_buf *line = &x->line;
+    const struct cdp_linkage_model *model = cdp_match_model(m);
+    cdp_buf_puts(line, "{\"a\":");
+    cdp_view_string(line, cdp_match_key(m, i), strlen(cdp_match_key(m, i)));
+    cdp_buf_puts(line, ",\"b\":");
+    cdp_view_string(line, cdp_match_key(m, j), strlen(cdp_match_key(m, j)));
+    cdp_buf_printf(line, ",\"probability\":%.6g,\"weight\":%.4f,\"prior\":%.4f,\"fields\":[",
+                   probability, weight, cdp_linkage_prior_weight(model->lambda));
+    for (size_t f = 0; f < x->s->n; f++) {
+        if (f)
+            cdp_buf_putc(line, ',');
+        cdp_buf_puts(line, "{\"field\":");
+        cdp_view_string(line, x->s->names[f], strlen(x->s->names[f]));
+        const char *a = cdp_match_value(m, i, f), *b = cdp_match_value(m, j, f);
+        cdp_buf_puts(line, ",\"a\":");
+        cdp_view_string(line, a, strlen(a));
+        cdp_buf_puts(line, ",\"b\":");
+        cdp_view_string(line, b, strlen(b));
+        cdp_buf_printf(line, ",\"level\":\"%s\",\"weight\":%.4f}",
+                       cdp_match_level_name(m, f, gamma[f]),
+                       cdp_match_field_weight(m, i, j, f, gamma[f]));
+    }
+    cdp_buf_puts(line, "]}\n");
+    flush(line);
+}
+
+/* ---- evaluation ---- */
+
+static const char *
+truth_of(regex_t *re, const char *value, char *buf, size_t size)
+{
+    if (re == NULL)
+        return value;
+    regmatch_t mt;
+    if (regexec(re, value, 1, &mt, 0) != 0)
+        return value;
+    snprintf(buf, size, "%.*s", (int)(mt.rm_eo - mt.rm_so), value + mt.rm_so);
+    return buf;
+}
+
+/* Labels as numbers: equal texts, equal numbers (a sorted table of hashes). */
+static uint32_t
+label_of(uint64_t *table, size_t size, const char *text)
+{
+    uint64_t h = XXH3_64bits(text, strlen(text)) | 1;
+    size_t s = h & (size - 1);
+    while (table[s] != 0 && table[s] != h)
+        s = (s + 1) & (size - 1);
+    table[s] = h;
+    return (uint32_t)s;
+}
+
+static void
+evaluate(struct merge *mg, struct cdp_match *m, const struct spec *s, const size_t *record,
+         const struct cdp_match_report *rep)
+{
+    struct table *t = &mg->t;
+    size_t n = cdp_match_count(m);
+    regex_t re, *rp = NULL;
+    if (mg->truth_pattern) {
+        if (regcomp(&re, mg->truth_pattern, REG_EXTENDED) != 0)
+            cdp_cli_usage_error("--truth-pattern: not a regular expression: %s",
+                                mg->truth_pattern);
+        rp = &re;
+    }
+    size_t size = 1;
+    while (size < 4 * (n + 1))
+        size <<= 1;
+    uint64_t *table = cdp_xcalloc(size, sizeof *table);
+    uint64_t *ptable = cdp_xcalloc(size, sizeof *ptable);
+    uint32_t *truth = cdp_xmalloc((n ? n : 1) * sizeof *truth);
+    uint32_t *pred = cdp_xmalloc((n ? n : 1) * sizeof *pred);
+    int col = t->ndjson ? -1 : column_of(t, mg->evaluate);
+    char buf[512], jbuf[64];
+    /* A file of key,cluster when TRUTH is not a field. */
+    json_t *keyed = NULL;
+    if (!t->ndjson && col < 0) {
+        FILE *f = fopen(mg->evaluate, "r");
+        if (f == NULL)
+            cdp_cli_die(CDP_EXIT_USAGE, "--evaluate: '%s' is neither a column nor a file: %s",
+                        mg->evaluate, strerror(errno));
+        keyed = json_object();
+        char row[4096];
+        while (fgets(row, sizeof row, f)) {
+            row[strcspn(row, "\r\n")] = '\0';
+            char *comma = strchr(row, ',');
+            if (comma == NULL)
+                continue;
+            *comma = '\0';
+            json_object_set_new(keyed, row, json_string(comma + 1));
+        }
+        fclose(f);
+    }
+    for (size_t i = 0; i < t->n; i++) {
+        if (record[i] == SIZE_MAX)
+            continue;
+        size_t r = record[i];
+        const char *value = NULL;
+        if (keyed) {
+            value = json_string_value(json_object_get(keyed, cdp_match_key(m, r)));
+        } else if (t->ndjson) {
+            json_t *obj = json_loads(t->text.data + t->row[i], 0, NULL);
+            value = json_text(obj, mg->evaluate, jbuf, sizeof jbuf);
+            snprintf(buf, sizeof buf, "%s", value ? value : "");
+            json_decref(obj);
+            value = buf;
+        } else {
+            value = csv_cell(t, i, (size_t)col);
+        }
+        if (value == NULL || *value == '\0') {
+            /* No truth: a cluster of its own. */
+            snprintf(buf, sizeof buf, "\x01%s", cdp_match_key(m, r));
+            value = buf;
+        }
+        char tb[512];
+        truth[r] = label_of(table, size, truth_of(rp, value, tb, sizeof tb));
+        pred[r] = label_of(ptable, size, cdp_match_cluster(m, r));
+    }
+    struct cdp_linkage_evaluation ev;
+    if (cdp_linkage_evaluate(pred, truth, n, &ev) != CDP_LINKAGE_OK)
+        cdp_cli_die(CDP_EXIT_FAILURE, "out of memory");
+    printf("{\"records\":%zu,\"pairs_compared\":%llu,\"links\":%llu,\"predicted_clusters\":%llu,"
+           "\"true_clusters\":%llu,\"predicted_pairs\":%llu,\"true_pairs\":%llu,"
+           "\"true_positives\":%llu,\"false_positives\":%llu,\"false_negatives\":%llu,"
+           "\"precision\":%.6f,\"recall\":%.6f,\"f1\":%.6f}\n",
+           n, (unsigned long long)rep->pairs, (unsigned long long)rep->links,
+           (unsigned long long)ev.predicted_clusters, (unsigned long long)ev.true_clusters,
+           (unsigned long long)ev.predicted_pairs, (unsigned long long)ev.true_pairs,
+           (unsigned long long)ev.true_positives, (unsigned long long)ev.false_positives,
+           (unsigned long long)ev.false_negatives, ev.precision, ev.recall, ev.f1);
+    (void)s;
+    json_decref(keyed);
+    if (rp)
+        regfree(rp);
+    free(table);
+    free(ptable);
+    free(truth);
+    free(pred);
+}
+
+/* ---- main ---- */
+
+static double
+parse_probability(const char *opt, const char *arg, bool open_zero)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(arg, &end);
+    if (end == arg || *end || errno || !(v > 0 || (!open_zero && v == 0)) || !(v < 1))
+        cdp_cli_usage_error("%s wants a probability between 0 and 1, not '%s'", opt, arg);
+    return v;
+}
+
+int
+main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        CDP_COMMON_LONGOPTS,
+        {"dedupe", no_argument, NULL, OPT_DEDUPE},
+        {"link", no_argument, NULL, OPT_LINK},
+        {"key", required_argument, NULL, OPT_KEY},
+        {"fields", required_argument, NULL, OPT_FIELDS},
+        {"block", required_argument, NULL, OPT_BLOCK},
+        {"threshold", required_argument, NULL, OPT_THRESHOLD},
+        {"prior", required_argument, NULL, OPT_PRIOR},
+        {"explain", no_argument, NULL, OPT_EXPLAIN},
+        {"evaluate", required_argument, NULL, OPT_EVALUATE},
+        {"truth-pattern", required_argument, NULL, OPT_TRUTH_PATTERN},
+        {"delimiter", required_argument, NULL, OPT_DELIMITER},
+        {"no-tf", no_argument, NULL, OPT_NO_TF},
+        {"max-block", required_argument, NULL, OPT_MAX_BLOCK},
+        {"model", no_argument, NULL, OPT_MODEL},
+        {"threads", required_argument, NULL, OPT_THREADS},
+        {NULL, 0, NULL, 0},
+    };
+    static struct merge mg;
+    int opt;
+    cdp_cli_init(argv[0], &mg.common);
+    mg.delimiter = ',';
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    mg.options.threads = cpus < 1 ? 1 : cpus > 64 ? 64 : (unsigned)cpus;
+    while ((opt = getopt_long(argc, argv, CDP_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
+        if (cdp_cli_common_option(&mg.common, opt, optarg, usage))
+            continue;
+        switch (opt) {
+        case OPT_DEDUPE:
+            mg.dedupe = true;
+            break;
+        case OPT_LINK:
+            mg.link = true;
+            break;
+        case OPT_KEY:
+            mg.key = optarg;
+            break;
+        case OPT_FIELDS:
+            mg.fields_arg = optarg;
+            break;
+        case OPT_BLOCK:
+            if (mg.nblocks == CDP_LINKAGE_MAX_RULES)
+                cdp_cli_usage_error("at most %d --block rules", CDP_LINKAGE_MAX_RULES);
+            mg.blocks[mg.nblocks++] = optarg;
+            break;
+        case OPT_THRESHOLD:
+            mg.options.threshold = parse_probability("--threshold", optarg, true);
+            break;
+        case OPT_PRIOR:
+            mg.options.prior = parse_probability("--prior", optarg, true);
+            break;
+        case OPT_EXPLAIN:
+            mg.explain = true;
+            break;
+        case OPT_EVALUATE:
+            mg.evaluate = optarg;
+            break;
+        case OPT_TRUTH_PATTERN:
+            mg.truth_pattern = optarg;
+            break;
+        case OPT_DELIMITER:
+            if (strcmp(optarg, "tab") == 0)
+                mg.delimiter = '\t';
+            else if (strlen(optarg) == 1)
+                mg.delimiter = optarg[0];
+            else
+                cdp_cli_usage_error("--delimiter takes one character (or tab)");
+            break;
+        case OPT_NO_TF:
+            mg.no_tf = true;
+            break;
+        case OPT_MAX_BLOCK: {
+            char *end;
+            unsigned long v = strtoul(optarg, &end, 10);
+            if (end == optarg || *end || v < 2 || v > 10000000)
+                cdp_cli_usage_error("--max-block wants a number from 2 to 10000000");
+            mg.options.max_block = (uint32_t)v;
+            break;
+        }
+        case OPT_MODEL:
+            mg.show_model = true;
+            break;
+        case OPT_THREADS: {
+            char *end;
+            unsigned long v = strtoul(optarg, &end, 10);
+            if (end == optarg || *end || v < 1 || v > 64)
+                cdp_cli_usage_error("--threads wants a number from 1 to 64");
+            mg.options.threads = (unsigned)v;
+            break;
+        }
+        default:
+            cdp_cli_unknown_option(argv);
+        }
+    }
+    if (mg.dedupe == mg.link)
+        cdp_cli_usage_error("give one of --dedupe or --link A B");
+    if (mg.link) {
+        if (argc - optind != 2)
+            cdp_cli_usage_error("--link wants two files");
+        mg.link_files[0] = argv[optind];
+        mg.link_files[1] = argv[optind + 1];
+    } else if (optind < argc) {
+        cdp_cli_usage_error("unexpected argument '%s' (--dedupe reads stdin)", argv[optind]);
+    }
+    if (mg.explain && mg.evaluate)
+        cdp_cli_usage_error("--explain and --evaluate write different things: give one");
+    if (mg.truth_pattern && !mg.evaluate)
+        cdp_cli_usage_error("--truth-pattern goes with --evaluate");
+    cdp_cli_atomic_stdout(mg.common.output);
+
+    if (mg.link) {
+        for (int k = 0; k < 2; k++) {
+            int fd = open(mg.link_files[k], O_RDONLY);
+            if (fd < 0)
+                cdp_cli_die(CDP_EXIT_FAILURE, "%s: %s", mg.link_files[k], strerror(errno));
+            read_input(&mg, fd, mg.link_files[k], k);
+            close(fd);
+        }
+    } else {
+        read_input(&mg, STDIN_FILENO, "-", 0);
+    }
+    if (mg.t.n == 0 && mg.t.ncols == 0 && !mg.t.ndjson)
+        cdp_cli_die(CDP_EXIT_FAILURE, "no input");
+
+    struct spec s = {0};
+    make_spec(&mg, &s);
+    struct cdp_match *m = cdp_match_new(s.fields, s.n);
+    char err[256];
+    for (size_t b = 0; b < mg.nblocks; b++)
+        if (!cdp_match_add_rule(m, mg.blocks[b], err, sizeof err))
+            cdp_cli_usage_error("%s", err);
+    if (mg.nblocks == 0 && cdp_match_default_rules(m) == 0)
+        cdp_cli_usage_error("no default blocking rule fits these fields: give --block");
+
+    /* The records, each with its key; duplicates and keyless records are refused. */
+    size_t *record = cdp_xmalloc((mg.t.n ? mg.t.n : 1) * sizeof *record);
+    int *source = cdp_xmalloc((mg.t.n ? mg.t.n : 1) * sizeof *source);
+    json_t *seen = json_object();
+    const char *values[CDP_LINKAGE_MAX_FIELDS];
+    char bufs[CDP_LINKAGE_MAX_FIELDS][64], keybuf[64];
+    for (size_t i = 0; i < mg.t.n; i++) {
+        const char *name = mg.link ? mg.link_files[mg.t.source[i]] : "-";
+        record[i] = SIZE_MAX;
+        json_t *obj = NULL;
+        const char *key;
+        if (mg.t.ndjson) {
+            json_error_t jerr;
+            obj = json_loads(mg.t.text.data + mg.t.row[i], 0, &jerr);
+            if (!json_is_object(obj)) {
+                cdp_cli_warn("%s:%llu: %s; record skipped", name,
+                             (unsigned long long)mg.t.lineno[i],
+                             obj ? "not a JSON object" : jerr.text);
+                json_decref(obj);
+                mg.rejected++;
+                continue;
+            }
+            key = json_text(obj, s.key, keybuf, sizeof keybuf);
+            for (size_t f = 0; f < s.n; f++)
+                values[f] = json_text(obj, s.names[f], bufs[f], sizeof bufs[f]);
+        } else {
+            key = csv_cell(&mg.t, i, (size_t)s.key_col);
+            for (size_t f = 0; f < s.n; f++)
+                values[f] = csv_cell(&mg.t, i, (size_t)s.cols[f]);
+        }
+        if (key == NULL || *key == '\0' || json_object_get(seen, key)) {
+            cdp_cli_warn("%s:%llu: %s key '%s'; record skipped", name,
+                         (unsigned long long)mg.t.lineno[i], key && *key ? "a duplicate" : "no",
+                         key ? key : "");
+            mg.rejected++;
+        } else {
+            json_object_set_new(seen, key, json_true());
+            record[i] = cdp_match_count(m);
+            source[record[i]] = mg.t.source[i];
+            cdp_match_add(m, key, values);
+        }
+        json_decref(obj);
+    }
+    json_decref(seen);
+
+    struct explain x = {&mg, m, &s, CDP_BUF_INIT};
+    if (mg.explain) {
+        mg.options.pair = explain_pair;
+        mg.options.ctx = &x;
+    }
+    struct cdp_match_report rep;
+    if (mg.link)
+        cdp_match_set_link(m, source);
+    int rc = cdp_match_run(m, &mg.options, &rep);
+    if (rc != CDP_LINKAGE_OK)
+        cdp_cli_die(CDP_EXIT_FAILURE, "matching failed: %s", cdp_linkage_strerror(rc));
+    if (!mg.common.quiet) {
+        cdp_cli_warn("%zu records, %llu pairs compared (%zu blocking rules%s), %llu linked, %zu "
+                     "clusters; prior %.3g",
+                     cdp_match_count(m), (unsigned long long)rep.pairs, cdp_match_nrules(m),
+                     rep.skipped_blocks ? ", some blocks too large were skipped" : "",
+                     (unsigned long long)rep.links, rep.clusters, rep.prior);
+        if (mg.common.verbose)
+            for (size_t r = 0; r < cdp_match_nrules(m); r++)
+                cdp_cli_warn("blocking rule %zu: %s: %llu pairs", r + 1, cdp_match_rule_text(m, r),
+                             (unsigned long long)rep.rule_pairs[r]);
+        if (rep.em_converged < rep.em_sessions)
+            cdp_cli_warn("EM converged in %d of %d sessions; the others were left out",
+                         rep.em_converged, rep.em_sessions);
+    }
+    if (mg.show_model) {
+        struct cdp_buf text = CDP_BUF_INIT;
+        cdp_match_model_json(m, &text);
+        fprintf(stderr, "%s\n", text.data);
+        cdp_buf_free(&text);
+    }
+    if (mg.evaluate)
+        evaluate(&mg, m, &s, record, &rep);
+    else if (!mg.explain)
+        write_records(&mg, m, record);
+
+    cdp_buf_free(&x.line);
+    cdp_match_free(m);
+    for (size_t f = 0; f < s.n; f++)
+        free(s.names[f]);
+    for (size_t c = 0; c < mg.t.ncols; c++)
+        free(mg.t.names[c]);
+    free(mg.t.names);
+    free(mg.t.row);
+    free(mg.t.lineno);
+    free(mg.t.source);
+    cdp_buf_free(&mg.t.text);
+    cdp_buf_free(&mg.t.header);
+    free(record);
+    free(source);
+    return cdp_cli_finish_stdout(mg.rejected ? CDP_EXIT_REJECTED : CDP_EXIT_OK);
+}
