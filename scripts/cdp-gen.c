@@ -3,7 +3,7 @@
  *
  * Usage:
  *   cdp-gen [--events N] [--people N] [--seed S]
- *           [--format ndjson|crm-csv|orders-csv|purchases-csv]
+ *           [--format ndjson|crm-csv|orders-csv|purchases-csv|people-csv]
  *           [--start ISODATE] [--days D]
  *
  * Output goes to stdout. The same arguments always give byte-identical
@@ -20,6 +20,8 @@
  *   crm-csv     the CRM's export of the same people (';'-delimited, French
  *               header, dd/mm/yyyy dates, "oui"/"non" opt-in).
  *   orders-csv  the shop's export of the orders (comma-delimited).
+ *   people-csv  person records with duplicates made by corrupting copies,
+ *               for cdp-merge's benchmark (see "People" below).
  *   purchases-csv  customer,date,amount: the purchases of --people
  *               customers drawn from the models cdp-predict fits, for its
  *               benchmark (see "Purchases" below; --events is ignored).
@@ -71,6 +73,20 @@
  * 3.75, rate 15) per customer.  The rows come customer by customer, in
  * time order, amounts in cents.  Customer i's draws come from its own
  * generator seeded with (seed, i).
+ *
+ * People
+ * ------
+ * people-csv writes rec_id,given_name,surname,street_number,address,city,
+ * postcode,date_of_birth,phone for --people persons, with ids as in the
+ * Febrl data sets: rec-N-org for a person's original record and
+ * rec-N-dup-K for its copies. A quarter of the persons have one to three
+ * copies, each with one to three corruptions (surnames come from a list
+ * of common ones or are made of syllables, postcodes from the city or its
+ * department): a typo (a letter changed,
+ * dropped, doubled or swapped with the next), a name in capitals or
+ * without accents, a field missing, digits of the birth date or postcode
+ * changed or swapped, another street number. Persons come in a random
+ * order, each original followed by its copies.
  *
  * Defaults: --events 10000, --people events/20, --seed 1,
  * --start 2025-01-01, --days 365.
@@ -1168,7 +1184,7 @@ static char *put_postal(char *w, const Person *p)
 /* ------------------------------------------------------------------ */
 /* Simulation globals                                                 */
 
-enum { FMT_NDJSON, FMT_CRM, FMT_ORDERS, FMT_PURCHASES };
+enum { FMT_NDJSON, FMT_CRM, FMT_ORDERS, FMT_PURCHASES, FMT_PEOPLE };
 
 static int g_format = FMT_NDJSON;
 static Rng sim;  /* drives the events: consumed identically in every mode */
@@ -2386,7 +2402,7 @@ static void init_catalog(void)
 static void usage(FILE *f)
 {
     fputs("usage: cdp-gen [--events N] [--people N] [--seed S]\n"
-          "               [--format ndjson|crm-csv|orders-csv|purchases-csv]\n"
+          "               [--format ndjson|crm-csv|orders-csv|purchases-csv|people-csv]\n"
           "               [--start YYYY-MM-DD[THH:MM:SS]] [--days D]\n", f);
 }
 
@@ -2421,6 +2437,199 @@ static int64_t parse_start(const char *s)
 bad:
     fprintf(stderr, "cdp-gen: --start: expected YYYY-MM-DD\n");
     exit(2);
+}
+
+/* people-csv: see "People" at the top. */
+static const char *const street_names[] = {
+    "rue de la Paix", "avenue Victor Hugo", "rue Jean Jaurès", "chemin des Lilas",
+    "rue du Moulin", "boulevard Pasteur", "rue de la Gare", "place des Écoles",
+    "rue Voltaire", "avenue Gambetta", "allée des Châtaigniers", "rue Émile Zola",
+    "impasse du Château", "quai de Saône", "route de Lyon", "rue des Tanneurs",
+};
+
+typedef struct {
+    char given[64], surname[64], number[8], address[64], city[48], postcode[8], dob[12],
+        phone[16];
+} PersonRecord;
+
+/* One typo in an ASCII stretch of s: a letter changed, dropped, doubled or swapped. */
+static void typo(Rng *r, char *s)
+{
+    size_t n = strlen(s);
+    if (n < 2)
+        return;
+    for (int tries = 0; tries < 8; tries++) {
+        size_t i = rng_below(r, (uint32_t)(n - 1));
+        if ((unsigned char)s[i] >= 0x80 || (unsigned char)s[i + 1] >= 0x80)
+            continue;
+        switch (rng_below(r, 4)) {
+        case 0:
+            s[i] = (char)('a' + rng_below(r, 26));
+            break;
+        case 1:
+            memmove(s + i, s + i + 1, n - i);
+            break;
+        case 2:
+            if (n + 2 < 64) {
+                memmove(s + i + 1, s + i, n - i + 1);
+            }
+            break;
+        default: {
+            char c = s[i];
+            s[i] = s[i + 1];
+            s[i + 1] = c;
+        }
+        }
+        return;
+    }
+}
+
+static void corrupt(Rng *r, PersonRecord *p)
+{
+    char tmp[64];
+    switch (rng_below(r, 12)) {
+    case 0:
+        typo(r, p->given);
+        break;
+    case 1:
+        typo(r, p->surname);
+        break;
+    case 2:
+        *(put_upper(tmp, p->surname)) = 0;
+        snprintf(p->surname, sizeof p->surname, "%s", tmp);
+        break;
+    case 3:
+        fold_ascii(tmp, sizeof tmp, p->given, ' ');
+        snprintf(p->given, sizeof p->given, "%s", tmp);
+        break;
+    case 4:
+        p->given[0] = 0;
+        break;
+    case 5: { /* a birth date digit changed or two swapped */
+        size_t i = rng_below(r, 7);
+        if (i == 4)
+            i = 5; /* not the '-' */
+        if (p->dob[i] == '-' || p->dob[i + 1] == '-' || rng_chance(r, 0.5)) {
+            if (p->dob[i] != '-')
+                p->dob[i] = (char)('0' + rng_below(r, 10));
+        } else {
+            char c = p->dob[i];
+            p->dob[i] = p->dob[i + 1];
+            p->dob[i + 1] = c;
+        }
+        break;
+    }
+    case 6:
+        p->dob[0] = 0;
+        break;
+    case 7:
+        p->postcode[3 + rng_below(r, 2)] = (char)('0' + rng_below(r, 10));
+        break;
+    case 8:
+        snprintf(p->number, sizeof p->number, "%u", 1 + rng_below(r, 300));
+        break;
+    case 9:
+        p->phone[0] = 0;
+        break;
+    case 10:
+        typo(r, p->address);
+        break;
+    default:
+        p->city[0] = 0;
+        break;
+    }
+}
+
+static void put_person(const char *id_prefix, uint32_t e, int dup, const PersonRecord *p)
+{
+    char line[512], *w = line;
+    w = put_s(w, id_prefix);
+    w = put_u(w, e);
+    if (dup) {
+        w = put_s(w, "-dup-");
+        w = put_u(w, (uint64_t)dup - 1);
+    } else {
+        w = put_s(w, "-org");
+    }
+    const char *cells[] = {p->given, p->surname, p->number, p->address,
+                           p->city,  p->postcode, p->dob,   p->phone};
+    for (size_t c = 0; c < NELEM(cells); c++) {
+        *w++ = ',';
+        w = put_csv(w, cells[c], strlen(cells[c]), ',');
+    }
+    *w++ = '\n';
+    out_write(line, (size_t)(w - line));
+}
+
+static void write_people(uint64_t seed)
+{
+    static const char header[] =
+        "rec_id,given_name,surname,street_number,address,city,postcode,date_of_birth,phone\n";
+    out_write(header, sizeof header - 1);
+    /* A random order of the persons, so that copies do not follow their original. */
+    uint32_t *order = malloc(npeople * sizeof *order);
+    if (!order) {
+        fprintf(stderr, "cdp-gen: out of memory\n");
+        exit(1);
+    }
+    for (uint32_t i = 0; i < npeople; i++)
+        order[i] = i;
+    Rng shuffle;
+    rng_seed(&shuffle, mix64(seed ^ 0x70656f706c65ULL));
+    for (uint32_t i = npeople; i > 1; i--) {
+        uint32_t j = rng_below(&shuffle, i), t = order[i - 1];
+        order[i - 1] = order[j];
+        order[j] = t;
+    }
+    for (uint32_t k = 0; k < npeople; k++) {
+        uint32_t e = order[k];
+        Rng r;
+        rng_seed(&r, mix64(seed * 0x9E3779B97F4A7C15ULL ^ (0x7065ULL << 48 | e)));
+        PersonRecord p;
+        snprintf(p.given, sizeof p.given, "%s", first_names[rng_below(&r, NELEM(first_names))]);
+        if (rng_chance(&r, 0.3)) {
+            snprintf(p.surname, sizeof p.surname, "%s",
+                     last_names[rng_below(&r, NELEM(last_names))]);
+        } else { /* two or three syllables: some 70,000 rarer surnames */
+            static const char *const syl[] = {
+                "ber", "ca", "dou", "fon", "gar", "la", "mar", "nier", "pel", "ro", "san", "tel",
+                "vi", "bou", "chan", "del", "four", "gi", "jou", "le", "mou", "pa", "quet", "ri",
+                "sau", "tis", "val", "bro", "clé", "dé", "fa", "gué", "lan", "mé", "no", "ran",
+                "sé", "thé", "ver", "zi"};
+            char *w = p.surname;
+            int k = 2 + rng_below(&r, 2);
+            for (int i = 0; i < k; i++)
+                w = put_s(w, syl[rng_below(&r, NELEM(syl))]);
+            *w = 0;
+            p.surname[0] = (char)(p.surname[0] - 32);
+        }
+        snprintf(p.number, sizeof p.number, "%u", 1 + rng_below(&r, 300));
+        snprintf(p.address, sizeof p.address, "%s",
+                 street_names[rng_below(&r, NELEM(street_names))]);
+        const City *c = &cities[rng_below(&r, NELEM(cities))];
+        snprintf(p.city, sizeof p.city, "%s", c->name);
+        /* The city's own code, or one of the towns of its department. */
+        snprintf(p.postcode, sizeof p.postcode, "%05d",
+                 rng_chance(&r, 0.2) ? c->postal + (int)rng_below(&r, (uint32_t)c->nposts)
+                                     : c->postal - c->postal % 1000 + (int)rng_below(&r, 1000));
+        int y, mo, d;
+        civil_from_days(days_from_civil(1940, 1, 1) + rng_below(&r, 65 * 365), &y, &mo, &d);
+        snprintf(p.dob, sizeof p.dob, "%04d-%02d-%02d", y, mo, d);
+        snprintf(p.phone, sizeof p.phone, "0%u%08u", 6 + rng_below(&r, 2),
+                 rng_below(&r, 100000000));
+        put_person("rec-", e, 0, &p);
+        if (!rng_chance(&r, 0.25))
+            continue;
+        uint32_t copies = 1 + rng_below(&r, 3);
+        for (uint32_t k2 = 0; k2 < copies; k2++) {
+            PersonRecord q = p;
+            uint32_t n = 1 + rng_below(&r, 3);
+            for (uint32_t c2 = 0; c2 < n; c2++)
+                corrupt(&r, &q);
+            put_person("rec-", e, (int)k2 + 1, &q);
+        }
+    }
+    free(order);
 }
 
 /* purchases-csv: see "Purchases" at the top. */
@@ -2505,6 +2714,8 @@ int main(int argc, char **argv)
                 g_format = FMT_ORDERS;
             else if (!strcmp(v, "purchases-csv"))
                 g_format = FMT_PURCHASES;
+            else if (!strcmp(v, "people-csv"))
+                g_format = FMT_PEOPLE;
             else {
                 fprintf(stderr, "cdp-gen: unknown format: %s\n", v);
                 return 2;
@@ -2541,7 +2752,9 @@ int main(int argc, char **argv)
     gen_people(seed);
     gen_created(seed, g_start, g_end);
 
-    if (g_format == FMT_PURCHASES) {
+    if (g_format == FMT_PEOPLE) {
+        write_people(seed);
+    } else if (g_format == FMT_PURCHASES) {
         write_purchases(seed);
     } else if (g_format == FMT_CRM) {
         write_crm(seed);
