@@ -808,6 +808,11 @@ main(int argc, char **argv)
                      cdp_match_count(m), (unsigned long long)rep.pairs, cdp_match_nrules(m),
                      rep.skipped_blocks ? ", some blocks too large were skipped" : "",
                      (unsigned long long)rep.links, rep.clusters, rep.prior);
+        if (mg.common.verbose && rep.pairs)
+            cdp_cli_warn("pairs compared and scored in %.2f s on %u threads: %.0f a second per "
+                         "thread",
+                         rep.compare_seconds, mg.options.threads,
+                         (double)rep.pairs / rep.compare_seconds / mg.options.threads);
         if (mg.common.verbose)
             for (size_t r = 0; r < cdp_match_nrules(m); r++)
                 cdp_cli_warn("blocking rule %zu: %s: %llu pairs", r + 1, cdp_match_rule_text(m, r),

@@ -13,9 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <xxhash.h>
 
 #define MAX_PARTS 4
+#define EM_PAIRS 4000000 /* candidate pairs the estimates are made on, at most */
 #define FOLD_CAP (4 * CDP_COMPARE_MAX_CHARS + 1)
 
 const char *const cdp_match_kind_names[CDP_MATCH_KIND_COUNT] = {"name", "code", "date", "exact"};
@@ -352,6 +354,37 @@ cdp_match_value(const struct cdp_match *m, size_t i, size_t f)
 
 /* ---- comparing ---- */
 
+/*
+ * True when the Jaro similarity of two ASCII strings is certainly below
+ * 0.70, the lowest name level, from the letters they share whatever their
+ * order: jaro <= (c / |a| + c / |b| + 1) / 3 with c the size of the
+ * multiset intersection.  Below 0.70 Winkler's boost does not apply, so
+ * the pair is at the lowest level without the full comparison.  False for
+ * anything not ASCII, which the full comparison handles.
+ */
+static bool
+surely_unlike(const char *a, size_t alen, const char *b, size_t blen)
+{
+    unsigned char count[128] = {0};
+    size_t common = 0;
+    for (size_t k = 0; k < alen; k++) {
+        if ((unsigned char)a[k] >= 0x80)
+            return false;
+        count[(unsigned char)a[k]]++;
+    }
+    for (size_t k = 0; k < blen; k++) {
+        unsigned char c = (unsigned char)b[k];
+        if (c >= 0x80)
+            return false;
+        if (count[c]) {
+            count[c]--;
+            common++;
+        }
+    }
+    double bound = ((double)common / (double)alen + (double)common / (double)blen + 1) / 3;
+    return bound < jw_thresholds[2] - 1e-12;
+}
+
 static unsigned
 compare_field(const struct cdp_match *m, size_t i, size_t j, size_t f)
 {
@@ -362,10 +395,15 @@ compare_field(const struct cdp_match *m, size_t i, size_t j, size_t f)
     const char *a = m->text.data + m->value[i * nf + f], *b = m->text.data + m->value[j * nf + f];
     switch (m->fields[f].kind) {
     case CDP_MATCH_NAME:
+        if (alen <= CDP_COMPARE_MAX_CHARS && blen <= CDP_COMPARE_MAX_CHARS &&
+            surely_unlike(a, alen, b, blen))
+            return 0;
         return (unsigned)cdp_compare_jaro_winkler_level(a, alen, b, blen, jw_thresholds, 3);
     case CDP_MATCH_CODE: {
         if (alen == blen && memcmp(a, b, alen) == 0)
             return 3;
+        if (alen > blen + 2 || blen > alen + 2) /* more than two edits apart */
+            return 0;
         int d = cdp_compare_damerau(a, alen, b, blen, 2);
         return d == 1 ? 2 : d == 2 ? 1 : 0;
     }
@@ -458,6 +496,14 @@ by_key(const void *a, const void *b)
     return c ? c : (x > y) - (x < y);
 }
 
+static double
+seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static uint64_t
 splitmix(uint64_t *state)
 {
@@ -470,14 +516,13 @@ splitmix(uint64_t *state)
 static uint64_t
 rule_key(const struct cdp_match *m, const struct rule *r, size_t i)
 {
-    XXH3_state_t *st = XXH3_createState();
-    XXH3_64bits_reset(st);
-    uint64_t key = 0;
+    char text[MAX_PARTS * (FOLD_CAP + 1)];
+    size_t used = 0;
     for (size_t p = 0; p < r->nparts; p++) {
         size_t f = r->field[p], len = m->len[i * m->nfields + f];
         const char *v = cdp_match_value(m, i, f);
         if (len == 0)
-            goto done;
+            return 0;
         if (r->prefix[p] && r->prefix[p] < len) {
             /* the first N code points */
             size_t k = 0, chars = 0;
@@ -489,15 +534,14 @@ rule_key(const struct cdp_match *m, const struct rule *r, size_t i)
             }
             len = k;
         }
-        XXH3_64bits_update(st, v, len);
-        XXH3_64bits_update(st, "\x1f", 1);
+        if (len > FOLD_CAP)
+            len = FOLD_CAP;
+        memcpy(text + used, v, len);
+        used += len;
+        text[used++] = '\x1f';
     }
-    key = XXH3_64bits_digest(st);
-    if (key == 0)
-        key = 1;
-done:
-    XXH3_freeState(st);
-    return key;
+    uint64_t key = XXH3_64bits(text, used);
+    return key ? key : 1;
 }
 
 /* The candidate pairs, as blocking finds them: positions in key order. */
@@ -562,18 +606,97 @@ compare_all(const struct cdp_match *m, const uint32_t *a, const uint32_t *b, siz
         threads = 1;
     struct compare_job jobs[64];
     pthread_t ids[64];
-    unsigned started = 0;
+    bool started[64] = {false};
     for (unsigned t = 0; t < threads; t++) {
         jobs[t] = (struct compare_job){m, a, b, gamma, n * t / threads, n * (t + 1) / threads};
-        if (t > 0 && pthread_create(&ids[t], NULL, compare_range, &jobs[t]) == 0)
-            started |= 1u << (t & 31);
-        else if (t > 0)
+        if (t > 0)
+            started[t] = pthread_create(&ids[t], NULL, compare_range, &jobs[t]) == 0;
+        if (t > 0 && !started[t])
             compare_range(&jobs[t]); /* no thread: do it here */
     }
     compare_range(&jobs[0]);
     for (unsigned t = 1; t < threads; t++)
-        if (started & (1u << (t & 31)))
+        if (started[t])
             pthread_join(ids[t], NULL);
+}
+
+/*
+ * Scoring pairs, split over threads: link[k] is set when pair k's match
+ * probability reaches the threshold.  The weight is that of
+ * cdp_linkage_weight() with the term-frequency overrides, summed from
+ * tables: log2 m - log2 tf for a field that agrees exactly on a value of
+ * known frequency, the level's log2(m/u) otherwise.
+ */
+struct score_job {
+    const struct cdp_match *m;
+    const struct pairs *p;
+    const double *log2_tf;
+    double min_weight; /* the weight of the threshold probability */
+    uint8_t *link;
+    size_t from, to;
+};
+
+static void *
+score_range(void *arg)
+{
+    struct score_job *job = arg;
+    const struct cdp_match *m = job->m;
+    const struct cdp_linkage_weights *w = &m->weights;
+    size_t nf = m->nfields;
+    for (size_t k = job->from; k < job->to; k++) {
+        const uint8_t *gamma = job->p->gamma + k * nf;
+        const double *tf = job->log2_tf ? job->log2_tf + (size_t)job->p->a[k] * nf : NULL;
+        double sum = w->prior;
+        for (size_t f = 0; f < nf; f++) {
+            unsigned l = gamma[f];
+            if (l >= w->nlevels[f])
+                continue;
+            if (tf && l == w->nlevels[f] - 1u && tf[f] <= 0)
+                sum += w->log2_m_exact[f] - tf[f];
+            else
+                sum += w->level[f][l];
+        }
+        job->link[k] = sum >= job->min_weight;
+    }
+    return NULL;
+}
+
+static void
+score_all(const struct cdp_match *m, const struct pairs *p, double threshold, uint8_t *link,
+          unsigned threads)
+{
+    size_t nf = m->nfields;
+    double *log2_tf = NULL;
+    if (m->tf) {
+        log2_tf = cdp_xmalloc(m->n * nf * sizeof *log2_tf);
+        for (size_t i = 0; i < m->n * nf; i++)
+            log2_tf[i] = m->fields[i % nf].tf && m->tf[i] ? log2((double)m->tf[i] / (double)m->n)
+                                                           : 1.0; /* > 0: no override */
+    }
+    /* p >= threshold exactly when w >= log2(threshold / (1 - threshold)). */
+    double min_weight = log2(threshold / (1 - threshold));
+    if (threads < 1)
+        threads = 1;
+    if (threads > 64)
+        threads = 64;
+    if (p->n < 4096 * (size_t)threads)
+        threads = 1;
+    struct score_job jobs[64];
+    pthread_t ids[64];
+    bool started[64] = {false};
+    for (unsigned t = 0; t < threads; t++) {
+        jobs[t] = (struct score_job){m, p, log2_tf, min_weight, link, p->n * t / threads,
+                                     p->n * (t + 1) / threads};
+        if (t > 0)
+            started[t] = pthread_create(&ids[t], NULL, score_range, &jobs[t]) == 0;
+        if (t > 0 && !started[t])
+            score_range(&jobs[t]);
+    }
+    score_range(&jobs[0]);
+    for (unsigned t = 1; t < threads; t++)
+        if (started[t])
+            pthread_join(ids[t], NULL);
+    free(log2_tf);
 }
 
 /*
@@ -692,18 +815,23 @@ cdp_match_run(struct cdp_match *m, const struct cdp_match_options *options,
 
     /* Compare them all, on every thread. */
     p.gamma = cdp_xmalloc((p.n ? p.n : 1) * nf);
+    double started = seconds();
     compare_all(m, p.a, p.b, p.n, p.gamma, threads);
+    report->compare_seconds = seconds() - started;
 
     /*
      * Each rule's EM session holds every pair that meets the rule (not
      * only those it found first), its own fields made null: they agree by
      * construction and say nothing there.  One more table holds all pairs.
+     * Past EM_PAIRS pairs, every stride-th pair (in blocking order, which
+     * depends on the records only) stands for the others.
      */
     struct cdp_linkage_patterns sessions[CDP_LINKAGE_MAX_RULES], all;
     cdp_linkage_patterns_init(&all, (unsigned)nf);
     for (size_t r = 0; r < m->nrules; r++)
         cdp_linkage_patterns_init(&sessions[r], (unsigned)nf);
-    for (size_t k = 0; rc == CDP_LINKAGE_OK && k < p.n; k++) {
+    size_t stride = p.n / EM_PAIRS + 1; /* beyond EM_PAIRS, an even sample */
+    for (size_t k = 0; rc == CDP_LINKAGE_OK && k < p.n; k += stride) {
         const uint8_t *gamma = p.gamma + k * nf;
         rc = cdp_linkage_patterns_add(&all, gamma, 1, NULL);
         for (size_t r = 0; rc == CDP_LINKAGE_OK && r < m->nrules; r++) {
@@ -770,18 +898,29 @@ cdp_match_run(struct cdp_match *m, const struct cdp_match_options *options,
     if (rc == CDP_LINKAGE_OK)
         rc = cdp_linkage_clusters_init(&clusters, (uint32_t)n);
     if (rc == CDP_LINKAGE_OK) {
-        double u[CDP_LINKAGE_MAX_FIELDS];
-        for (size_t k = 0; k < p.n; k++) {
-            const uint8_t *gamma = p.gamma + k * nf;
-            double w = cdp_linkage_weight(&m->weights, gamma, tf_overrides(m, p.a[k], gamma, u));
-            double prob = cdp_linkage_probability(w);
-            if (opt.pair)
+        uint8_t *link = cdp_xmalloc(p.n ? p.n : 1);
+        if (opt.pair) { /* explanations: in order, on this thread */
+            double u[CDP_LINKAGE_MAX_FIELDS];
+            for (size_t k = 0; k < p.n; k++) {
+                const uint8_t *gamma = p.gamma + k * nf;
+                double w =
+                    cdp_linkage_weight(&m->weights, gamma, tf_overrides(m, p.a[k], gamma, u));
+                double prob = cdp_linkage_probability(w);
                 opt.pair(opt.ctx, p.a[k], p.b[k], w, prob, gamma);
-            if (prob >= opt.threshold) {
+                link[k] = prob >= opt.threshold;
+            }
+        } else {
+            started = seconds();
+            score_all(m, &p, opt.threshold, link, threads);
+            report->compare_seconds += seconds() - started;
+        }
+        for (size_t k = 0; k < p.n; k++) {
+            if (link[k]) {
                 report->links++;
                 cdp_linkage_clusters_union(&clusters, p.a[k], p.b[k]);
             }
         }
+        free(link);
         /* Each cluster is named by its member with the first key. */
         uint32_t *first = cdp_xmalloc(n * sizeof *first);
         for (size_t i = 0; i < n; i++)

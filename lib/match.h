@@ -112,6 +112,7 @@ struct cdp_match_report {
     double expected_matches; /* among the candidate pairs, by EM with m and u estimated */
     int em_sessions, em_converged;
     uint64_t rule_pairs[CDP_LINKAGE_MAX_RULES]; /* pairs each rule found first */
+    double compare_seconds; /* wall time of comparing and scoring the candidate pairs */
 };
 
 /*
