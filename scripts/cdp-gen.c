@@ -79,14 +79,14 @@
  * people-csv writes rec_id,given_name,surname,street_number,address,city,
  * postcode,date_of_birth,phone for --people persons, with ids as in the
  * Febrl data sets: rec-N-org for a person's original record and
- * rec-N-dup-K for its copies. A quarter of the persons have one to three
- * copies, each with one to three corruptions (surnames come from a list
- * of common ones or are made of syllables, postcodes from the city or its
- * department): a typo (a letter changed,
- * dropped, doubled or swapped with the next), a name in capitals or
- * without accents, a field missing, digits of the birth date or postcode
- * changed or swapped, another street number. Persons come in a random
- * order, each original followed by its copies.
+ * rec-N-dup-K for its copies. A tenth of the surnames come from a list of
+ * common ones, the others are made of syllables; postcodes are the city's
+ * or another of its department's. A quarter of the persons have one to
+ * three copies, each with one to three corruptions: a typo (a letter
+ * changed, dropped, doubled or swapped with the next), a name in capitals
+ * or without accents, a field missing, digits of the birth date or
+ * postcode changed or swapped, another street number. Persons come in a
+ * random order, each original followed by its copies.
  *
  * Defaults: --events 10000, --people events/20, --seed 1,
  * --start 2025-01-01, --days 365.
@@ -2587,7 +2587,7 @@ static void write_people(uint64_t seed)
         rng_seed(&r, mix64(seed * 0x9E3779B97F4A7C15ULL ^ (0x7065ULL << 48 | e)));
         PersonRecord p;
         snprintf(p.given, sizeof p.given, "%s", first_names[rng_below(&r, NELEM(first_names))]);
-        if (rng_chance(&r, 0.3)) {
+        if (rng_chance(&r, 0.1)) { /* the top hundred names of a country: a tenth of people */
             snprintf(p.surname, sizeof p.surname, "%s",
                      last_names[rng_below(&r, NELEM(last_names))]);
         } else { /* two or three syllables: some 70,000 rarer surnames */
@@ -2610,7 +2610,7 @@ static void write_people(uint64_t seed)
         snprintf(p.city, sizeof p.city, "%s", c->name);
         /* The city's own code, or one of the towns of its department. */
         snprintf(p.postcode, sizeof p.postcode, "%05d",
-                 rng_chance(&r, 0.2) ? c->postal + (int)rng_below(&r, (uint32_t)c->nposts)
+                 rng_chance(&r, 0.05) ? c->postal + (int)rng_below(&r, (uint32_t)c->nposts)
                                      : c->postal - c->postal % 1000 + (int)rng_below(&r, 1000));
         int y, mo, d;
         civil_from_days(days_from_civil(1940, 1, 1) + rng_below(&r, 65 * 365), &y, &mo, &d);
