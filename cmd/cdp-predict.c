@@ -1122,7 +1122,7 @@ main(int argc, char **argv)
         cdp_cli_usage_error("--dry-run is for the store: --transactions never writes to it");
     if (pr.common.format && strcmp(pr.common.format, "ndjson") != 0)
         cdp_cli_usage_error("the only output format is ndjson");
-    if (pr.from_stream || pr.dry_run)
+    if ((pr.from_stream || pr.dry_run) && pr.common.output)
         cdp_cli_atomic_stdout(pr.common.output);
     else if (pr.common.output)
         cdp_cli_usage_error("-o is for what is written to stdout: with --transactions or "

@@ -286,6 +286,8 @@ static struct atomic *stdout_atomic;
 void
 cdp_cli_atomic_stdout(const char *path)
 {
+    if (path == NULL) /* no -o: standard output as it is */
+        return;
     if (!replaceable(path)) {
         if (freopen(path, "w", stdout) == NULL)
             cdp_cli_die(CDP_EXIT_FAILURE, "%s: %s", path, strerror(errno));

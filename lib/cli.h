@@ -93,8 +93,8 @@ _Noreturn void cdp_cli_usage_error(const char *fmt, ...) __attribute__((format(p
  *     if (!cdp_cli_atomic_commit(f)) ...        false: nothing replaced path
  *
  * cdp_cli_atomic_stdout(path) does the same for standard output (the -o
- * option); cdp_cli_finish_stdout() then commits it when the status is 0 or 3
- * and removes it otherwise.
+ * option; a NULL path leaves standard output alone); cdp_cli_finish_stdout()
+ * then commits it when the status is 0 or 3 and removes it otherwise.
  */
 FILE *cdp_cli_atomic_open(const char *path);
 bool cdp_cli_atomic_commit(FILE *f);
