@@ -114,12 +114,17 @@ cdp_match_guess_kind(const char *column)
     default:
         break;
     }
+    /* By the name's first or last word: "purchase_date", "vat_number", "crm_id", "state". */
     char s[64];
     squash(column, s, sizeof s);
-    if (strstr(s, "date") || strstr(s, "birth"))
+    size_t n = strlen(s);
+#define ENDS(w) (n >= sizeof(w) - 1 && strcmp(s + n - (sizeof(w) - 1), w) == 0)
+    if (ENDS("date") || ENDS("dob") || strncmp(s, "date", 4) == 0)
         return CDP_MATCH_DATE;
-    if (strstr(s, "code") || strstr(s, "number") || strstr(s, "state") || strstr(s, "id"))
+    if (ENDS("code") || ENDS("number") || ENDS("no") || ENDS("id") || ENDS("zip") ||
+        ENDS("state") || ENDS("phone") || ENDS("year") || ENDS("yearofbirth"))
         return CDP_MATCH_CODE;
+#undef ENDS
     return CDP_MATCH_NAME;
 }
 
@@ -200,6 +205,10 @@ cdp_match_add_rule(struct cdp_match *m, const char *text, char *err, size_t errs
         }
         r.field[r.nparts] = (size_t)f;
         r.prefix[r.nparts++] = prefix;
+        if (*end == '+' && end[1] == '\0') {
+            snprintf(err, errsize, "blocking rule '%s': no field after the last '+'", text);
+            return false;
+        }
         p = *end ? end + 1 : end;
     }
     if (r.nparts == 0) {

@@ -37,7 +37,12 @@ enum cdp_match_kind {
 /* "name", "code", "date", "exact" */
 extern const char *const cdp_match_kind_names[CDP_MATCH_KIND_COUNT];
 
-/* The kind a column's name suggests (surname: name, postcode: code, dob: date...). */
+/*
+ * The kind a column's name suggests: the names of common person fields
+ * first (surname: name, postcode: code, dob: date), then the name's ends
+ * (purchase_date, date_signed: date; crm_id, vat_number, zip, state,
+ * year_of_birth: code); anything else is a name.
+ */
 enum cdp_match_kind cdp_match_guess_kind(const char *column);
 
 struct cdp_match_field {
