@@ -407,6 +407,8 @@ cdp_event_read(struct cdp_event *ev, json_t *root, const struct cdp_event_option
     }
 
     json_t *context = json_object_get(root, "context");
+    ev->merge = json_is_object(json_object_get(context, "merge")) ? json_object_get(context, "merge")
+                                                                  : NULL;
     ev->context_traits = json_object_get(context, "traits");
     if (ev->context_traits != NULL && !json_is_object(ev->context_traits))
         ev->context_traits = NULL;

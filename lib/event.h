@@ -54,6 +54,14 @@ struct cdp_event {
     json_t *traits;          /* identify/group traits, or NULL (borrowed) */
     json_t *context_traits;  /* context.traits, or NULL (borrowed) */
     json_t *properties;      /* track/page/screen properties, or NULL (borrowed) */
+    /*
+     * context.merge: a merge decided elsewhere (cdp-merge), or NULL
+     * (borrowed).  Its "rule" names the merge in the merge log instead of
+     * "shared identifier", the object is kept there as the evidence, and
+     * "force": true joins profiles past the identifier limits (a merge a
+     * person approved).
+     */
+    json_t *merge;
 };
 
 /* Why an event was rejected. */

@@ -289,7 +289,7 @@ mergelog_append(struct cdp_ingest *ing, json_t *entry, const struct cdp_event *e
     json_object_set_new(entry, "message_id", json_string(ev->message_id));
     json_object_set_new(entry, "source", json_string(ing->options->source));
     json_object_set_new(entry, "event_identifiers", event_identifiers_json(ev));
-    char *text = json_dumps(entry, JSON_COMPACT);
+    char *text = json_dumps(entry, JSON_COMPACT | JSON_REAL_PRECISION(10));
     json_decref(entry);
     cdp_store_put_be64(key, seq);
     MDB_val k = {8, key}, v = {strlen(text), text};
@@ -659,7 +659,10 @@ merge_into(struct cdp_ingest *ing, struct cdp_profile *winner, struct cdp_profil
 {
     json_t *entry = json_object();
     json_object_set_new(entry, "action", json_string("merge"));
-    json_object_set_new(entry, "rule", json_string(rule));
+    const char *decided = ev->merge ? json_string_value(json_object_get(ev->merge, "rule")) : NULL;
+    json_object_set_new(entry, "rule", json_string(decided ? decided : rule));
+    if (ev->merge)
+        json_object_set_new(entry, "evidence", json_deep_copy(ev->merge));
     json_object_set_new(entry, "winner", id_json(&winner->id));
     json_object_set_new(entry, "loser", id_json(&loser->id));
     json_object_set_new(entry, "winner_identifiers", profile_identifiers_json(winner));
@@ -988,7 +991,8 @@ cdp_ingest_event(struct cdp_ingest *ing, json_t *root, const char *raw, size_t r
         target = 0;
     } else {
         char why[160];
-        if (merge_allowed(ing, profiles, nprofiles, &ev, mapped, why, sizeof why)) {
+        bool forced = ev.merge && json_is_true(json_object_get(ev.merge, "force"));
+        if (forced || merge_allowed(ing, profiles, nprofiles, &ev, mapped, why, sizeof why)) {
             target = 0;
             for (int j = 1; j < nprofiles; j++)
                 if (cdp_profile_before_anchor(&profiles[target], profiles[j].head.anchor_time,
