@@ -161,15 +161,8 @@ names_any(const struct id_set *s, const char *text, size_t len)
     return false;
 }
 
-/*
- * The merge-log entries that concern the person, oldest first: those that
- * name the profile id, and, walking back in time, those that name a
- * profile later merged into it (the loser of a merge it won) or an id it
- * had before a rename.  A refused merge names the other profiles involved
- * but does not lead to them.  Sets *rc to 0 or an LMDB code.
- */
-static json_t *
-subject_merge_log(struct cdp_store *store, MDB_txn *txn, const struct cdp_id *id, int *rc)
+json_t *
+cdp_subject_merge_log(struct cdp_store *store, MDB_txn *txn, const struct cdp_id *id, int *rc)
 {
     json_t *result = json_array();
     struct id_set ids = {NULL, 0};
@@ -282,7 +275,7 @@ cdp_subject_document(struct cdp_store *store, MDB_txn *txn, struct cdp_profile *
         *rc = cdp_consent_each(store, txn, &p->id, add_consent_record, consent);
     json_object_set_new(doc, "consent_records", consent);
     if (*rc == 0)
-        json_object_set_new(doc, "merge_log", subject_merge_log(store, txn, &p->id, rc));
+        json_object_set_new(doc, "merge_log", cdp_subject_merge_log(store, txn, &p->id, rc));
     if (*rc == 0)
         json_object_set_new(doc, "segments", subject_segments(store, txn, &p->id, rc));
     return doc;

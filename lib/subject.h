@@ -16,6 +16,17 @@
 json_t *cdp_subject_events(struct cdp_store *store, MDB_txn *txn, const struct cdp_id *id, int *rc);
 
 /*
+ * The merge-log entries that concern the person, oldest first, as a new
+ * JSON array: those that name the profile id, and, walking back in time,
+ * those that name a profile later merged into it (the loser of a merge it
+ * won) or an id it had before a rename.  A refused merge names the other
+ * profiles involved but does not lead to them.  Sets *rc to 0 or an LMDB
+ * code.
+ */
+json_t *cdp_subject_merge_log(struct cdp_store *store, MDB_txn *txn, const struct cdp_id *id,
+                              int *rc);
+
+/*
  * The document: {"subject": given, "exported_at": now, "profile": profile
  * (stolen), "identifiers", "events", "trait_history" (each trait's current
  * value, time and source: the store keeps no older values),
