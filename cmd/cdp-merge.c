@@ -12,10 +12,18 @@
  */
 #include "buf.h"
 #include "cli.h"
+#include "computed.h"
 #include "event.h"
+#include "hash.h"
+#include "ingest.h"
 #include "input.h"
 #include "linkage.h"
+#include "lookup.h"
 #include "match.h"
+#include "profile.h"
+#include "store.h"
+#include "subject.h"
+#include "timeparse.h"
 #include "view.h"
 
 #include <csv.h>
@@ -47,6 +55,15 @@ enum {
     OPT_MAX_BLOCK,
     OPT_MODEL,
     OPT_THREADS,
+    OPT_FUZZY,
+    OPT_APPLY,
+    OPT_DRY_RUN,
+    OPT_PAIRS,
+    OPT_WHY,
+    OPT_QUARANTINE,
+    OPT_APPROVE,
+    OPT_REJECT,
+    OPT_COUNTRY,
 };
 
 static void
@@ -55,6 +72,9 @@ usage(FILE *out)
     fprintf(out,
             "Usage: cdp-merge --dedupe [options] < records.csv\n"
             "       cdp-merge --link A B [options]\n"
+            "       cdp-merge --fuzzy [--apply] [options]     (the store's profiles)\n"
+            "       cdp-merge --pairs < pairs.txt | --why ID | --quarantine\n"
+            "       cdp-merge --approve SEQ | --reject SEQ\n"
             "Find the records that describe the same person with a probabilistic model\n"
             "(Fellegi-Sunter) trained on the records themselves, and write every record\n"
             "with a cluster_id column: the key of the first record of its cluster.\n"
@@ -82,6 +102,17 @@ usage(FILE *out)
             "      --model             write the trained model (m, u, weights) on stderr\n"
             "      --threads N         compare pairs on N threads (default: the number of CPUs)\n"
             "      --delimiter C       CSV field delimiter (default: ,)\n"
+            "Store:\n"
+            "      --fuzzy             score the store's profiles on their traits (--fields:\n"
+            "                          trait paths) and print the merges proposed (NDJSON)\n"
+            "      --apply             with --fuzzy: make the merges, through the merge log\n"
+            "      --pairs             merge the profiles of each 'A B' line of stdin\n"
+            "                          (identifiers such as email:x@y.z, or profile ids)\n"
+            "      --why ID            the merge-log entries that made profile ID\n"
+            "      --quarantine        list the merges that merge protection refused\n"
+            "      --approve SEQ       merge the profiles of quarantined merge SEQ\n"
+            "      --reject SEQ        settle quarantined merge SEQ without merging\n"
+            "      --country CC        default region of national phone numbers (FR)\n"
             "\n%s",
             cdp_cli_common_help);
 }
@@ -103,6 +134,11 @@ struct table {
 struct merge {
     struct cdp_common common;
     bool dedupe, link, explain, show_model, no_tf;
+    bool fuzzy, apply, pairs, list_quarantine;
+    const char *why, *approve, *reject, *country;
+    struct cdp_store store;
+    bool store_open;
+    struct cdp_counter_map *counters;
     const char *link_files[2];
     const char *key, *fields_arg, *evaluate, *truth_pattern;
     const char *blocks[CDP_LINKAGE_MAX_RULES];
@@ -449,36 +485,44 @@ struct explain {
     struct cdp_buf line;
 };
 
+/* The evidence of one pair as a JSON object, appended to out. */
+static void
+explain_text(struct explain *x, size_t i, size_t j, double weight, double probability,
+             const uint8_t *gamma, struct cdp_buf *out)
+{
+    struct cdp_match *m = x->m;
+    const struct cdp_linkage_model *model = cdp_match_model(m);
+    cdp_buf_puts(out, "{\"a\":");
+    cdp_view_string(out, cdp_match_key(m, i), strlen(cdp_match_key(m, i)));
+    cdp_buf_puts(out, ",\"b\":");
+    cdp_view_string(out, cdp_match_key(m, j), strlen(cdp_match_key(m, j)));
+    cdp_buf_printf(out, ",\"probability\":%.6g,\"weight\":%.4f,\"prior\":%.4f,\"fields\":[",
+                   probability, weight, cdp_linkage_prior_weight(model->lambda));
+    for (size_t f = 0; f < x->s->n; f++) {
+        if (f)
+            cdp_buf_putc(out, ',');
+        cdp_buf_puts(out, "{\"field\":");
+        cdp_view_string(out, x->s->names[f], strlen(x->s->names[f]));
+        const char *a = cdp_match_value(m, i, f), *b = cdp_match_value(m, j, f);
+        cdp_buf_puts(out, ",\"a\":");
+        cdp_view_string(out, a, strlen(a));
+        cdp_buf_puts(out, ",\"b\":");
+        cdp_view_string(out, b, strlen(b));
+        cdp_buf_printf(out, ",\"level\":\"%s\",\"weight\":%.4f}",
+                       cdp_match_level_name(m, f, gamma[f]),
+                       cdp_match_field_weight(m, i, j, f, gamma[f]));
+    }
+    cdp_buf_puts(out, "]}");
+}
+
 static void
 explain_pair(void *ctx, size_t i, size_t j, double weight, double probability,
              const uint8_t *gamma)
 {
     struct explain *x = ctx;
-    struct cdp_match *m = x->m;
-    struct cdp_buf *line = &x->line;
-    const struct cdp_linkage_model *model = cdp_match_model(m);
-    cdp_buf_puts(line, "{\"a\":");
-    cdp_view_string(line, cdp_match_key(m, i), strlen(cdp_match_key(m, i)));
-    cdp_buf_puts(line, ",\"b\":");
-    cdp_view_string(line, cdp_match_key(m, j), strlen(cdp_match_key(m, j)));
-    cdp_buf_printf(line, ",\"probability\":%.6g,\"weight\":%.4f,\"prior\":%.4f,\"fields\":[",
-                   probability, weight, cdp_linkage_prior_weight(model->lambda));
-    for (size_t f = 0; f < x->s->n; f++) {
-        if (f)
-            cdp_buf_putc(line, ',');
-        cdp_buf_puts(line, "{\"field\":");
-        cdp_view_string(line, x->s->names[f], strlen(x->s->names[f]));
-        const char *a = cdp_match_value(m, i, f), *b = cdp_match_value(m, j, f);
-        cdp_buf_puts(line, ",\"a\":");
-        cdp_view_string(line, a, strlen(a));
-        cdp_buf_puts(line, ",\"b\":");
-        cdp_view_string(line, b, strlen(b));
-        cdp_buf_printf(line, ",\"level\":\"%s\",\"weight\":%.4f}",
-                       cdp_match_level_name(m, f, gamma[f]),
-                       cdp_match_field_weight(m, i, j, f, gamma[f]));
-    }
-    cdp_buf_puts(line, "]}\n");
-    flush(line);
+    explain_text(x, i, j, weight, probability, gamma, &x->line);
+    cdp_buf_putc(&x->line, '\n');
+    flush(&x->line);
 }
 
 /* ---- evaluation ---- */
@@ -595,6 +639,585 @@ evaluate(struct merge *mg, struct cdp_match *m, const struct spec *s, const size
     free(pred);
 }
 
+/* ---- the store: fuzzy matching of profiles, manual merges, the quarantine ---- */
+
+/* The traits compared by --fuzzy unless --fields says otherwise. */
+static const char default_store_fields[] =
+    "firstName,lastName,email,phone,birthday,address.postalCode,address.street";
+
+static void
+open_store(struct merge *mg, bool write)
+{
+    char err[512];
+    int rc = cdp_store_open(&mg->store, mg->common.db, write ? CDP_STORE_WRITE : CDP_STORE_READ,
+                            err, sizeof err);
+    if (rc != 0)
+        cdp_cli_die(CDP_EXIT_FAILURE, "%s", err);
+    mg->store_open = true;
+}
+
+static _Noreturn void
+store_failed(struct merge *mg, int rc)
+{
+    cdp_cli_die(CDP_EXIT_FAILURE, "store '%s': %s", mg->common.db, cdp_store_strerror(rc));
+}
+
+/* The strongest of a profile's identifiers (ties: the first in byte order). */
+struct strongest {
+    char best[CDP_IDENTIFIER_MAX];
+    int strength;
+};
+
+static void
+strongest_cb(const char *identifier, void *ctx)
+{
+    struct strongest *s = ctx;
+    int strength = cdp_identifier_strength(identifier);
+    if (s->best[0] == '\0' || strength > s->strength) {
+        snprintf(s->best, sizeof s->best, "%s", identifier);
+        s->strength = strength;
+    }
+}
+
+/* A profile's strongest identifier into out; false when it has none or cannot be read. */
+static bool
+profile_identifier(struct merge *mg, MDB_txn *txn, const struct cdp_id *id, char *out,
+                   size_t size)
+{
+    MDB_val k = {16, (void *)id->bytes}, v;
+    int rc = mdb_get(txn, mg->store.dbi[CDP_DB_PROFILES], &k, &v);
+    if (rc == MDB_NOTFOUND)
+        return false;
+    if (rc != 0)
+        store_failed(mg, rc);
+    struct cdp_profile p;
+    struct strongest best = {"", 0};
+    if (cdp_profile_decode(&p, id, v.mv_data, v.mv_size))
+        cdp_profile_each_identifier(&p, strongest_cb, &best);
+    cdp_profile_free(&p);
+    snprintf(out, size, "%s", best.best);
+    return best.best[0] != '\0';
+}
+
+/*
+ * Merges go through the ingest engine as an identify event that carries an
+ * identifier of each profile (context.externalIds) and the decision
+ * (context.merge): the engine applies its merge protection, writes the
+ * merge log with the decision as evidence, and keeps the event in the
+ * history, so that a replay of the events makes the same merge.
+ */
+struct applier {
+    struct merge *mg;
+    struct cdp_ingest ing;
+    struct cdp_ingest_options options;
+    bool open;
+    uint64_t merged, refused, already, events;
+};
+
+static void
+applier_begin(struct applier *ap)
+{
+    struct merge *mg = ap->mg;
+    ap->options.source = "cdp-merge";
+    ap->options.limits = (struct cdp_limits)CDP_LIMITS_DEFAULT;
+    ap->options.counters = mg->counters;
+    cdp_ingest_init(&ap->ing, &mg->store, &ap->options, mg->common.now);
+    int rc;
+    if ((rc = cdp_store_reserve_bytes(&mg->store, 256u << 20)) != 0 ||
+        (rc = cdp_ingest_begin(&ap->ing)) != 0)
+        store_failed(mg, rc);
+    ap->open = true;
+}
+
+static void
+applier_commit(struct applier *ap)
+{
+    if (!ap->open)
+        return;
+    int rc = cdp_ingest_commit(&ap->ing);
+    if (rc != 0)
+        store_failed(ap->mg, rc);
+    cdp_ingest_free(&ap->ing);
+    ap->open = false;
+}
+
+/* Links the profiles of identifiers[0..n) with the decision merge (stolen). */
+static void
+apply_link(struct applier *ap, const char *const *identifiers, size_t n, json_t *merge)
+{
+    json_t *ids = json_array();
+    struct cdp_buf seed = CDP_BUF_INIT;
+    for (size_t k = 0; k < n; k++) {
+        const char *colon = strchr(identifiers[k], ':');
+        json_array_append_new(ids, json_pack("{s:s%,s:s}", "type", identifiers[k],
+                                             (size_t)(colon - identifiers[k]), "id", colon + 1));
+        cdp_buf_puts(&seed, identifiers[k]);
+        cdp_buf_putc(&seed, '\n');
+    }
+    cdp_buf_puts(&seed, json_string_value(json_object_get(merge, "rule")));
+    char when[40], message[64], hex[CDP_ID_HEX_SIZE];
+    struct cdp_id h = cdp_hash_bytes(seed.data, seed.len);
+    cdp_hash_to_hex(&h, hex);
+    snprintf(message, sizeof message, "cdp-merge-%s", hex);
+    cdp_time_format(ap->mg->common.now, when, sizeof when);
+    json_t *event = json_pack("{s:s,s:s,s:s,s:{s:o,s:o}}", "type", "identify", "messageId", message,
+                              "timestamp", when, "context", "externalIds", ids, "merge", merge);
+    cdp_buf_free(&seed);
+    uint64_t merges = ap->ing.stats.merges, refused = ap->ing.stats.merges_refused;
+    enum cdp_ingest_result result;
+    char reason[256];
+    int rc = cdp_ingest_event(&ap->ing, event, NULL, 0, &result, reason, sizeof reason);
+    json_decref(event);
+    if (rc != 0)
+        store_failed(ap->mg, rc);
+    ap->events++;
+    if (result == CDP_INGEST_REJECTED || result == CDP_INGEST_SUPPRESSED) {
+        cdp_cli_warn("link of %s and %s not applied: %s", identifiers[0], identifiers[1],
+                     result == CDP_INGEST_SUPPRESSED ? "an identifier is on the suppression list"
+                                                     : reason);
+        ap->mg->rejected++;
+    } else if (ap->ing.stats.merges_refused > refused) {
+        ap->refused++;
+    } else if (ap->ing.stats.merges > merges) {
+        ap->merged += ap->ing.stats.merges - merges;
+    } else {
+        ap->already++;
+    }
+    cdp_buf_reset(&ap->ing.warnings);
+}
+
+/* --fuzzy: the store's profiles as records, keyed by id. */
+struct fuzzy {
+    struct explain x;
+    char **identifier; /* by match record: the profile's strongest identifier */
+    struct cdp_buf links;    /* --apply: the evidence of each link, one per line */
+    uint64_t nlinks;
+    double threshold;
+    bool apply;
+};
+
+static void
+fuzzy_pair(void *ctx, size_t i, size_t j, double weight, double probability,
+           const uint8_t *gamma)
+{
+    struct fuzzy *fz = ctx;
+    if (probability < fz->threshold)
+        return;
+    fz->nlinks++;
+    struct cdp_buf *out = fz->apply ? &fz->links : &fz->x.line;
+    size_t start = out->len;
+    explain_text(&fz->x, i, j, weight, probability, gamma, out);
+    /* The identifiers the link goes by, before the closing brace. */
+    cdp_buf_truncate(out, out->len - 1);
+    cdp_buf_puts(out, ",\"a_identifier\":");
+    cdp_view_string(out, fz->identifier[i], strlen(fz->identifier[i]));
+    cdp_buf_puts(out, ",\"b_identifier\":");
+    cdp_view_string(out, fz->identifier[j], strlen(fz->identifier[j]));
+    cdp_buf_puts(out, "}\n");
+    if (!fz->apply)
+        flush(out);
+    (void)start;
+}
+
+/* A trait's value by path ("address.city"), as text, or NULL. */
+static const char *
+trait_text(json_t *traits, const char *path, char *buf, size_t size)
+{
+    char first[128];
+    size_t n = strcspn(path, ".");
+    if (n >= sizeof first)
+        return NULL;
+    memcpy(first, path, n);
+    first[n] = '\0';
+    json_t *v = json_array_get(json_object_get(traits, first), 0);
+    if (path[n] == '.')
+        v = cdp_json_path(v, path + n + 1);
+    if (json_is_string(v))
+        return json_string_value(v);
+    if (json_is_integer(v)) {
+        snprintf(buf, size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        return buf;
+    }
+    return NULL;
+}
+
+static void
+run_fuzzy(struct merge *mg)
+{
+    open_store(mg, mg->apply);
+    struct spec s = {0};
+    char *copy = cdp_xstrdup(mg->fields_arg ? mg->fields_arg : default_store_fields), *save = NULL;
+    for (char *f = strtok_r(copy, ",", &save); f; f = strtok_r(NULL, ",", &save)) {
+        if (s.n == CDP_LINKAGE_MAX_FIELDS)
+            cdp_cli_usage_error("at most %d fields", CDP_LINKAGE_MAX_FIELDS);
+        char *colon = strrchr(f, ':');
+        enum cdp_match_kind kind = CDP_MATCH_KIND_COUNT;
+        if (colon) {
+            *colon = '\0';
+            for (int k = 0; k < CDP_MATCH_KIND_COUNT; k++)
+                if (strcmp(colon + 1, cdp_match_kind_names[k]) == 0)
+                    kind = (enum cdp_match_kind)k;
+            if (kind == CDP_MATCH_KIND_COUNT)
+                cdp_cli_usage_error("--fields: '%s' is not a kind (name, code, date, exact)",
+                                    colon + 1);
+        }
+        if (strncmp(f, "traits.", 7) == 0)
+            f += 7;
+        /* Read by path, named (and guessed) by the last part: address.postalCode is a postcode. */
+        const char *last = strrchr(f, '.') ? strrchr(f, '.') + 1 : f;
+        s.names[s.n] = cdp_xstrdup(f);
+        if (kind == CDP_MATCH_KIND_COUNT)
+            kind = cdp_match_guess_kind(last);
+        s.fields[s.n] = (struct cdp_match_field){strrchr(s.names[s.n], '.')
+                                                     ? strrchr(s.names[s.n], '.') + 1
+                                                     : s.names[s.n],
+                                                 kind, !mg->no_tf && kind != CDP_MATCH_DATE};
+        s.n++;
+    }
+    free(copy);
+    struct cdp_match *m = cdp_match_new(s.fields, s.n);
+    char err[256];
+    for (size_t b = 0; b < mg->nblocks; b++)
+        if (!cdp_match_add_rule(m, mg->blocks[b], err, sizeof err))
+            cdp_cli_usage_error("%s", err);
+    if (mg->nblocks == 0 && cdp_match_default_rules(m) == 0)
+        cdp_cli_usage_error("no default blocking rule fits these fields: give --block");
+
+    /* Every profile, with the traits compared and its strongest identifier. */
+    struct fuzzy fz = {{mg, m, &s, CDP_BUF_INIT}, NULL, CDP_BUF_INIT, 0, 0, mg->apply};
+    size_t cap = 0;
+    MDB_txn *txn;
+    MDB_cursor *cursor;
+    int rc;
+    if ((rc = cdp_store_begin(&mg->store, false, &txn)) != 0 ||
+        (rc = mdb_cursor_open(txn, mg->store.dbi[CDP_DB_PROFILES], &cursor)) != 0)
+        store_failed(mg, rc);
+    MDB_val k, v;
+    const char *values[CDP_LINKAGE_MAX_FIELDS];
+    char bufs[CDP_LINKAGE_MAX_FIELDS][32];
+    while ((rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)) == 0) {
+        struct cdp_id id;
+        struct cdp_profile p;
+        if (k.mv_size != 16)
+            continue;
+        memcpy(id.bytes, k.mv_data, 16);
+        if (!cdp_profile_decode(&p, &id, v.mv_data, v.mv_size)) {
+            cdp_profile_free(&p);
+            cdp_cli_warn("a damaged profile record is left out");
+            mg->rejected++;
+            continue;
+        }
+        cdp_profile_load(&p);
+        for (size_t f = 0; f < s.n; f++)
+            values[f] = trait_text(p.traits, s.names[f], bufs[f], sizeof bufs[f]);
+        struct strongest best = {"", 0};
+        cdp_profile_each_identifier(&p, strongest_cb, &best);
+        if (best.best[0] != '\0') {
+            size_t r = cdp_match_count(m);
+            if (r == cap) {
+                cap = cap ? 2 * cap : 1024;
+                fz.identifier = cdp_xrealloc(fz.identifier, cap * sizeof *fz.identifier);
+            }
+            fz.identifier[r] = cdp_xstrdup(best.best);
+            char hex[CDP_ID_HEX_SIZE];
+            cdp_hash_to_hex(&id, hex);
+            cdp_match_add(m, hex, values); /* values point into p's traits: copied here */
+        }
+        cdp_profile_free(&p);
+    }
+    if (rc != MDB_NOTFOUND)
+        store_failed(mg, rc);
+    mdb_cursor_close(cursor);
+    mdb_txn_abort(txn);
+
+    fz.threshold = mg->options.threshold > 0 ? mg->options.threshold : 0.95;
+    mg->options.pair = fuzzy_pair;
+    mg->options.ctx = &fz;
+    struct cdp_match_report rep;
+    rc = cdp_match_run(m, &mg->options, &rep);
+    if (rc != CDP_LINKAGE_OK)
+        cdp_cli_die(CDP_EXIT_FAILURE, "matching failed: %s", cdp_linkage_strerror(rc));
+
+    struct applier ap = {.mg = mg};
+    if (mg->apply && fz.nlinks > 0) {
+        applier_begin(&ap);
+        char *line = fz.links.data, *next;
+        for (; line && *line; line = next) {
+            next = strchr(line, '\n');
+            *next++ = '\0';
+            json_t *evidence = json_loads(line, 0, NULL);
+            const char *pair[2] = {json_string_value(json_object_get(evidence, "a_identifier")),
+                                   json_string_value(json_object_get(evidence, "b_identifier"))};
+            json_t *merge = json_pack("{s:s,s:O,s:O,s:O,s:O}", "rule", "fuzzy", "profiles",
+                                      json_pack("[OO]", json_object_get(evidence, "a"),
+                                                json_object_get(evidence, "b")),
+                                      "probability", json_object_get(evidence, "probability"),
+                                      "weight", json_object_get(evidence, "weight"), "fields",
+                                      json_object_get(evidence, "fields"));
+            json_decref(json_object_get(merge, "profiles")); /* packed with O: one ref too many */
+            apply_link(&ap, pair, 2, merge);
+            json_decref(evidence);
+        }
+        applier_commit(&ap);
+    }
+    if (!mg->common.quiet) {
+        cdp_cli_warn("%zu profiles, %llu pairs compared, %llu above %.3g%s", cdp_match_count(m),
+                     (unsigned long long)rep.pairs, (unsigned long long)fz.nlinks, fz.threshold,
+                     mg->apply ? "" : " (a dry run: nothing merged; --apply merges them)");
+        if (mg->apply)
+            cdp_cli_warn("%llu merges, %llu refused by merge protection (see --quarantine), "
+                         "%llu already one profile",
+                         (unsigned long long)ap.merged, (unsigned long long)ap.refused,
+                         (unsigned long long)ap.already);
+    }
+    for (size_t r = 0; r < cdp_match_count(m); r++)
+        free(fz.identifier[r]);
+    free(fz.identifier);
+    cdp_buf_free(&fz.links);
+    cdp_buf_free(&fz.x.line);
+    cdp_match_free(m);
+    for (size_t f = 0; f < s.n; f++)
+        free(s.names[f]);
+}
+
+/* --pairs: links decided elsewhere, "A B" a line, each an identifier or a profile id. */
+static void
+run_pairs(struct merge *mg)
+{
+    open_store(mg, true);
+    struct applier ap = {.mg = mg};
+    struct cdp_lines lines;
+    const char *line;
+    size_t len;
+    bool too_long;
+    applier_begin(&ap);
+    cdp_lines_init(&lines, STDIN_FILENO, CDP_INPUT_DEFAULT_MAX_LINE);
+    while (cdp_lines_next(&lines, &line, &len, &too_long)) {
+        if (too_long || cdp_input_blank(line, len) || line[0] == '#')
+            continue;
+        char *text = cdp_xmalloc(len + 1), *save = NULL;
+        memcpy(text, line, len);
+        text[len] = '\0';
+        const char *spec[2] = {strtok_r(text, " \t,", &save), strtok_r(NULL, " \t,", &save)};
+        const char *note = strtok_r(NULL, "", &save);
+        char ident[2][CDP_IDENTIFIER_MAX], err[256];
+        bool ok = spec[1] != NULL;
+        for (int k = 0; ok && k < 2; k++) {
+            struct cdp_id id;
+            int rc = cdp_lookup_profile(&mg->store, ap.ing.txn, spec[k], mg->country, &id, err,
+                                        sizeof err);
+            if (rc == 0 && !profile_identifier(mg, ap.ing.txn, &id, ident[k], sizeof ident[k]))
+                rc = MDB_NOTFOUND;
+            if (rc != 0) {
+                if (rc == EINVAL)
+                    cdp_cli_warn("-:%llu: %s; pair skipped", (unsigned long long)lines.lineno,
+                                 err);
+                else
+                    cdp_cli_warn("-:%llu: %s: no such profile; pair skipped",
+                                 (unsigned long long)lines.lineno, spec[k]);
+                ok = false;
+            }
+        }
+        if (spec[1] == NULL)
+            cdp_cli_warn("-:%llu: a pair needs two identifiers or profile ids; line skipped",
+                         (unsigned long long)lines.lineno);
+        if (ok) {
+            const char *pair[2] = {ident[0], ident[1]};
+            json_t *merge = json_pack("{s:s,s:[ss]}", "rule", "manual", "pair", spec[0], spec[1]);
+            if (note)
+                json_object_set_new(merge, "note", json_string(note + strspn(note, " \t,")));
+            apply_link(&ap, pair, 2, merge);
+        } else {
+            mg->rejected++;
+        }
+        free(text);
+    }
+    cdp_lines_free(&lines);
+    applier_commit(&ap);
+    if (!mg->common.quiet)
+        cdp_cli_warn("%llu pairs: %llu merges, %llu refused by merge protection (see "
+                     "--quarantine), %llu already one profile",
+                     (unsigned long long)ap.events, (unsigned long long)ap.merged,
+                     (unsigned long long)ap.refused, (unsigned long long)ap.already);
+}
+
+/* --why: the merge-log entries that made a profile, oldest first. */
+static void
+run_why(struct merge *mg)
+{
+    open_store(mg, false);
+    MDB_txn *txn;
+    int rc = cdp_store_begin(&mg->store, false, &txn);
+    if (rc != 0)
+        store_failed(mg, rc);
+    struct cdp_id id;
+    char err[256], hex[CDP_ID_HEX_SIZE];
+    rc = cdp_lookup_profile(&mg->store, txn, mg->why, mg->country, &id, err, sizeof err);
+    if (rc == EINVAL)
+        cdp_cli_usage_error("--why: %s", err);
+    if (rc == MDB_NOTFOUND || (rc == 0 && !profile_identifier(mg, txn, &id, err, sizeof err)))
+        cdp_cli_die(CDP_EXIT_FAILURE, "--why: no profile for '%s'", mg->why);
+    if (rc != 0)
+        store_failed(mg, rc);
+    json_t *log = cdp_subject_merge_log(&mg->store, txn, &id, &rc);
+    if (rc != 0)
+        store_failed(mg, rc);
+    size_t i;
+    json_t *entry;
+    json_array_foreach(log, i, entry)
+    {
+        char *text = json_dumps(entry, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        printf("%s\n", text);
+        free(text);
+    }
+    cdp_hash_to_hex(&id, hex);
+    if (!mg->common.quiet)
+        cdp_cli_warn("profile %s: %zu merge-log entries", hex, json_array_size(log));
+    json_decref(log);
+    mdb_txn_abort(txn);
+}
+
+/*
+ * The quarantine: merges that merge protection refused (merge-log entries
+ * "refused") and nobody settled yet.  A settlement is itself an entry,
+ * {"action":"settled","quarantine":SEQ,"decision":"approved"|"rejected"}.
+ */
+static json_t *
+quarantine(struct merge *mg, MDB_txn *txn)
+{
+    json_t *open = json_object(); /* seq -> entry */
+    MDB_cursor *cursor;
+    MDB_val k, v;
+    int rc = mdb_cursor_open(txn, mg->store.dbi[CDP_DB_MERGELOG], &cursor);
+    if (rc != 0)
+        store_failed(mg, rc);
+    while ((rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)) == 0) {
+        json_t *entry = json_loadb(v.mv_data, v.mv_size, 0, NULL);
+        const char *action = json_string_value(json_object_get(entry, "action"));
+        char seq[32];
+        if (action && strcmp(action, "refused") == 0) {
+            snprintf(seq, sizeof seq, "%" JSON_INTEGER_FORMAT,
+                     json_integer_value(json_object_get(entry, "seq")));
+            json_object_set(open, seq, entry);
+        } else if (action && strcmp(action, "settled") == 0) {
+            snprintf(seq, sizeof seq, "%" JSON_INTEGER_FORMAT,
+                     json_integer_value(json_object_get(entry, "quarantine")));
+            json_object_del(open, seq);
+        }
+        json_decref(entry);
+    }
+    mdb_cursor_close(cursor);
+    if (rc != MDB_NOTFOUND)
+        store_failed(mg, rc);
+    return open;
+}
+
+static void
+run_quarantine(struct merge *mg)
+{
+    open_store(mg, false);
+    MDB_txn *txn;
+    int rc = cdp_store_begin(&mg->store, false, &txn);
+    if (rc != 0)
+        store_failed(mg, rc);
+    json_t *open = quarantine(mg, txn);
+    /* In the order of the log: the keys are decimal sequence numbers. */
+    uint64_t *seqs = cdp_xmalloc((json_object_size(open) + 1) * sizeof *seqs);
+    size_t n = 0;
+    const char *key;
+    json_t *entry;
+    json_object_foreach(open, key, entry)
+    {
+        seqs[n++] = strtoull(key, NULL, 10);
+    }
+    for (size_t a = 1; a < n; a++)
+        for (size_t b = a; b > 0 && seqs[b - 1] > seqs[b]; b--) {
+            uint64_t t = seqs[b];
+            seqs[b] = seqs[b - 1];
+            seqs[b - 1] = t;
+        }
+    for (size_t i = 0; i < n; i++) {
+        char seq[32];
+        snprintf(seq, sizeof seq, "%llu", (unsigned long long)seqs[i]);
+        char *text = json_dumps(json_object_get(open, seq), JSON_COMPACT | JSON_PRESERVE_ORDER);
+        printf("%s\n", text);
+        free(text);
+    }
+    if (!mg->common.quiet)
+        cdp_cli_warn("%zu refused merges waiting (settle with --approve SEQ or --reject SEQ)", n);
+    free(seqs);
+    json_decref(open);
+    mdb_txn_abort(txn);
+}
+
+/* --approve / --reject: settles a quarantined merge; approving merges the profiles it named. */
+static void
+run_settle(struct merge *mg, const char *arg, bool approve)
+{
+    char *end;
+    unsigned long long seq = strtoull(arg, &end, 10);
+    if (end == arg || *end || seq == 0)
+        cdp_cli_usage_error("--%s wants the seq of a quarantined merge (see --quarantine)",
+                            approve ? "approve" : "reject");
+    open_store(mg, true);
+    struct applier ap = {.mg = mg};
+    applier_begin(&ap);
+    MDB_txn *txn = ap.ing.txn;
+    json_t *open = quarantine(mg, txn);
+    char key[32];
+    snprintf(key, sizeof key, "%llu", seq);
+    json_t *entry = json_object_get(open, key);
+    if (entry == NULL)
+        cdp_cli_die(CDP_EXIT_FAILURE, "no quarantined merge %llu (see --quarantine)", seq);
+    if (approve) {
+        /* The profiles it named, by an identifier each: some may have merged since. */
+        const char *identifiers[16];
+        char ident[16][CDP_IDENTIFIER_MAX];
+        size_t n = 0, i;
+        json_t *idv;
+        json_array_foreach(json_object_get(entry, "profiles"), i, idv)
+        {
+            struct cdp_id id;
+            const char *hex = json_string_value(idv);
+            if (n < 16 && hex && cdp_hash_from_hex(hex, &id) &&
+                profile_identifier(mg, txn, &id, ident[n], sizeof ident[n])) {
+                identifiers[n] = ident[n];
+                n++;
+            }
+        }
+        if (n < 2)
+            cdp_cli_die(CDP_EXIT_FAILURE,
+                        "quarantined merge %llu: fewer than two of its profiles remain", seq);
+        json_t *merge = json_pack("{s:s,s:I,s:b}", "rule", "approved", "quarantine",
+                                  (json_int_t)seq, "force", 1);
+        apply_link(&ap, identifiers, n, merge);
+    }
+    /* The settlement, in the same transaction. */
+    uint64_t next;
+    int rc = cdp_store_next_sequence(&mg->store, txn, CDP_DB_MERGELOG, &next);
+    if (rc != 0)
+        store_failed(mg, rc);
+    char when[40];
+    cdp_time_format(mg->common.now, when, sizeof when);
+    json_t *settled = json_pack("{s:s,s:I,s:s,s:I,s:s}", "action", "settled", "quarantine",
+                                (json_int_t)seq, "decision", approve ? "approved" : "rejected",
+                                "seq", (json_int_t)next, "recorded", when);
+    char *text = json_dumps(settled, JSON_COMPACT);
+    unsigned char k8[8];
+    cdp_store_put_be64(k8, next);
+    MDB_val k = {8, k8}, v = {strlen(text), text};
+    rc = mdb_put(txn, mg->store.dbi[CDP_DB_MERGELOG], &k, &v, MDB_APPEND);
+    free(text);
+    json_decref(settled);
+    json_decref(open);
+    if (rc != 0)
+        store_failed(mg, rc);
+    applier_commit(&ap);
+    if (!mg->common.quiet)
+        cdp_cli_warn("quarantined merge %llu %s%s", seq, approve ? "approved" : "rejected",
+                     approve ? (ap.merged ? ": profiles merged" : ": nothing left to merge") : "");
+}
+
 /* ---- main ---- */
 
 static double
@@ -628,6 +1251,15 @@ main(int argc, char **argv)
         {"max-block", required_argument, NULL, OPT_MAX_BLOCK},
         {"model", no_argument, NULL, OPT_MODEL},
         {"threads", required_argument, NULL, OPT_THREADS},
+        {"fuzzy", no_argument, NULL, OPT_FUZZY},
+        {"apply", no_argument, NULL, OPT_APPLY},
+        {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+        {"pairs", no_argument, NULL, OPT_PAIRS},
+        {"why", required_argument, NULL, OPT_WHY},
+        {"quarantine", no_argument, NULL, OPT_QUARANTINE},
+        {"approve", required_argument, NULL, OPT_APPROVE},
+        {"reject", required_argument, NULL, OPT_REJECT},
+        {"country", required_argument, NULL, OPT_COUNTRY},
         {NULL, 0, NULL, 0},
     };
     static struct merge mg;
@@ -694,6 +1326,33 @@ main(int argc, char **argv)
         case OPT_MODEL:
             mg.show_model = true;
             break;
+        case OPT_FUZZY:
+            mg.fuzzy = true;
+            break;
+        case OPT_APPLY:
+            mg.apply = true;
+            break;
+        case OPT_DRY_RUN:
+            mg.apply = false;
+            break;
+        case OPT_PAIRS:
+            mg.pairs = true;
+            break;
+        case OPT_WHY:
+            mg.why = optarg;
+            break;
+        case OPT_QUARANTINE:
+            mg.list_quarantine = true;
+            break;
+        case OPT_APPROVE:
+            mg.approve = optarg;
+            break;
+        case OPT_REJECT:
+            mg.reject = optarg;
+            break;
+        case OPT_COUNTRY:
+            mg.country = optarg;
+            break;
         case OPT_THREADS: {
             char *end;
             unsigned long v = strtoul(optarg, &end, 10);
@@ -706,8 +1365,36 @@ main(int argc, char **argv)
             cdp_cli_unknown_option(argv);
         }
     }
-    if (mg.dedupe == mg.link)
-        cdp_cli_usage_error("give one of --dedupe or --link A B");
+    int modes = mg.dedupe + mg.link + mg.fuzzy + mg.pairs + (mg.why != NULL) +
+                mg.list_quarantine + (mg.approve != NULL) + (mg.reject != NULL);
+    if (modes != 1)
+        cdp_cli_usage_error("give one of --dedupe, --link A B, --fuzzy, --pairs, --why ID, "
+                            "--quarantine, --approve SEQ, --reject SEQ");
+    if (mg.apply && !mg.fuzzy)
+        cdp_cli_usage_error("--apply goes with --fuzzy");
+    if (mg.country == NULL)
+        mg.country = "FR";
+    if (!mg.dedupe && !mg.link) {
+        if (optind < argc)
+            cdp_cli_usage_error("unexpected argument '%s'", argv[optind]);
+        if (mg.common.output)
+            cdp_cli_atomic_stdout(mg.common.output);
+        mg.counters = cdp_computed_map_new();
+        if (mg.fuzzy)
+            run_fuzzy(&mg);
+        else if (mg.pairs)
+            run_pairs(&mg);
+        else if (mg.why)
+            run_why(&mg);
+        else if (mg.list_quarantine)
+            run_quarantine(&mg);
+        else
+            run_settle(&mg, mg.approve ? mg.approve : mg.reject, mg.approve != NULL);
+        cdp_computed_map_free(mg.counters);
+        if (mg.store_open)
+            cdp_store_close(&mg.store);
+        return cdp_cli_finish_stdout(mg.rejected ? CDP_EXIT_REJECTED : CDP_EXIT_OK);
+    }
     if (mg.link) {
         if (argc - optind != 2)
             cdp_cli_usage_error("--link wants two files");
@@ -720,7 +1407,8 @@ main(int argc, char **argv)
         cdp_cli_usage_error("--explain and --evaluate write different things: give one");
     if (mg.truth_pattern && !mg.evaluate)
         cdp_cli_usage_error("--truth-pattern goes with --evaluate");
-    cdp_cli_atomic_stdout(mg.common.output);
+    if (mg.common.output)
+        cdp_cli_atomic_stdout(mg.common.output);
 
     if (mg.link) {
         for (int k = 0; k < 2; k++) {
