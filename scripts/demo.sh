@@ -63,6 +63,23 @@ say cdp-segment --now 2026-01-01 "'computed.events_count >= 1'" '|' \
 cdp-segment --now 2026-01-01 'computed.events_count >= 1' |
     cdp-export --stdin -f mailchimp --purpose email_marketing --now 2026-01-01
 
+# Matching without identifiers: 2000 generated persons, a quarter with
+# corrupted copies; the clusters against the truth, then why one pair
+# was linked.
+say cdp-gen --format people-csv --people 2000 '>' demo-out/people.csv
+scripts/cdp-gen --format people-csv --people 2000 >demo-out/people.csv
+say cdp-merge --dedupe --evaluate rec_id --truth-pattern "'^rec-[0-9]+'" '<' demo-out/people.csv
+cdp-merge --dedupe --evaluate rec_id --truth-pattern '^rec-[0-9]+' <demo-out/people.csv | jq -c .
+say cdp-merge --dedupe --explain '<' demo-out/people.csv '|' head -n 1
+cdp-merge -q --dedupe --explain <demo-out/people.csv | head -n 1 | jq -c .
+
+# Predicted attributes: the CDNOW purchase log of the BG/NBD paper
+# (tests/data/cdnow), fitted on its first 39 weeks, in weeks as the paper.
+say "{ echo customer,date,amount; awk '{ print \$1 \",\" \$3 \",\" \$5 }' tests/data/cdnow/CDNOW_sample.txt; }" '|' \
+    cdp-predict --transactions --as-of 1997-09-30 --unit weeks --horizon 39w '|' head -n 2
+{ echo customer,date,amount; awk '{ print $1 "," $3 "," $5 }' tests/data/cdnow/CDNOW_sample.txt; } |
+    cdp-predict --transactions --as-of 1997-09-30 --unit weeks --horizon 39w | head -n 2
+
 say cdp-export '>' demo-out/profiles.ndjson
 cdp-export >demo-out/profiles.ndjson
 printf '%s profiles written to demo-out/profiles.ndjson (store: demo-out/cdp.db)\n' \
