@@ -711,8 +711,11 @@ struct applier {
     struct cdp_ingest ing;
     struct cdp_ingest_options options;
     bool open;
-    uint64_t merged, refused, already, events;
+    json_t *waiting; /* the quarantine when the run began: seq -> refused entry */
+    uint64_t merged, refused, already, queued, events;
 };
+
+static json_t *quarantine(struct merge *mg, MDB_txn *txn);
 
 static void
 applier_begin(struct applier *ap)
@@ -727,6 +730,42 @@ applier_begin(struct applier *ap)
         (rc = cdp_ingest_begin(&ap->ing)) != 0)
         store_failed(mg, rc);
     ap->open = true;
+    ap->waiting = quarantine(mg, ap->ing.txn);
+}
+
+/* The profile ids named by a refused entry: its profiles and its target. */
+static bool
+entry_names(json_t *entry, const char *hex)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(entry, "profiles"), i, v)
+    {
+        if (json_is_string(v) && strcmp(json_string_value(v), hex) == 0)
+            return true;
+    }
+    const char *target = json_string_value(json_object_get(entry, "target"));
+    return target && strcmp(target, hex) == 0;
+}
+
+/* True when a refused merge of all these profiles waits in the quarantine already. */
+static bool
+already_waiting(const struct applier *ap, const struct cdp_id *ids, size_t n)
+{
+    const char *key;
+    json_t *entry;
+    json_object_foreach(ap->waiting, key, entry)
+    {
+        bool all = true;
+        for (size_t k = 0; all && k < n; k++) {
+            char hex[CDP_ID_HEX_SIZE];
+            cdp_hash_to_hex(&ids[k], hex);
+            all = entry_names(entry, hex);
+        }
+        if (all)
+            return true;
+    }
+    return false;
 }
 
 static void
@@ -734,6 +773,8 @@ applier_commit(struct applier *ap)
 {
     if (!ap->open)
         return;
+    json_decref(ap->waiting);
+    ap->waiting = NULL;
     int rc = cdp_ingest_commit(&ap->ing);
     if (rc != 0)
         store_failed(ap->mg, rc);
@@ -741,10 +782,34 @@ applier_commit(struct applier *ap)
     ap->open = false;
 }
 
-/* Links the profiles of identifiers[0..n) with the decision merge (stolen). */
+/*
+ * Links the profiles of identifiers[0..n) with the decision merge (stolen).
+ * Profiles that are one already, or whose refused merge waits in the
+ * quarantine, are left alone: no event, nothing changes.
+ */
 static void
 apply_link(struct applier *ap, const char *const *identifiers, size_t n, json_t *merge)
 {
+    struct cdp_id profile[16];
+    bool one = true, forced = json_is_true(json_object_get(merge, "force"));
+    char err[256];
+    for (size_t k = 0; k < n && k < 16; k++) {
+        int rc = cdp_lookup_profile(&ap->mg->store, ap->ing.txn, identifiers[k], NULL, &profile[k],
+                                    err, sizeof err);
+        if (rc != 0 && rc != MDB_NOTFOUND && rc != EINVAL)
+            store_failed(ap->mg, rc);
+        one = one && rc == 0 && (k == 0 || cdp_hash_compare(&profile[k], &profile[0]) == 0);
+    }
+    if (one) {
+        ap->already++;
+        json_decref(merge);
+        return;
+    }
+    if (!forced && already_waiting(ap, profile, n < 16 ? n : 16)) {
+        ap->queued++;
+        json_decref(merge);
+        return;
+    }
     json_t *ids = json_array();
     struct cdp_buf seed = CDP_BUF_INIT;
     for (size_t k = 0; k < n; k++) {
@@ -966,9 +1031,9 @@ run_fuzzy(struct merge *mg)
                      mg->apply ? "" : " (a dry run: nothing merged; --apply merges them)");
         if (mg->apply)
             cdp_cli_warn("%llu merges, %llu refused by merge protection (see --quarantine), "
-                         "%llu already one profile",
+                         "%llu waiting there already, %llu already one profile",
                          (unsigned long long)ap.merged, (unsigned long long)ap.refused,
-                         (unsigned long long)ap.already);
+                         (unsigned long long)ap.queued, (unsigned long long)ap.already);
     }
     for (size_t r = 0; r < cdp_match_count(m); r++)
         free(fz.identifier[r]);
@@ -1036,9 +1101,10 @@ run_pairs(struct merge *mg)
     applier_commit(&ap);
     if (!mg->common.quiet)
         cdp_cli_warn("%llu pairs: %llu merges, %llu refused by merge protection (see "
-                     "--quarantine), %llu already one profile",
-                     (unsigned long long)ap.events, (unsigned long long)ap.merged,
-                     (unsigned long long)ap.refused, (unsigned long long)ap.already);
+                     "--quarantine), %llu waiting there already, %llu already one profile",
+                     (unsigned long long)(ap.merged + ap.refused + ap.queued + ap.already),
+                     (unsigned long long)ap.merged, (unsigned long long)ap.refused,
+                     (unsigned long long)ap.queued, (unsigned long long)ap.already);
 }
 
 /* --why: the merge-log entries that made a profile, oldest first. */
@@ -1156,7 +1222,7 @@ run_settle(struct merge *mg, const char *arg, bool approve)
 {
     char *end;
     unsigned long long seq = strtoull(arg, &end, 10);
-    if (end == arg || *end || seq == 0)
+    if (end == arg || *end || seq == 0 || arg[0] == '-' || arg[0] == '+')
         cdp_cli_usage_error("--%s wants the seq of a quarantined merge (see --quarantine)",
                             approve ? "approve" : "reject");
     open_store(mg, true);
@@ -1175,16 +1241,24 @@ run_settle(struct merge *mg, const char *arg, bool approve)
         char ident[16][CDP_IDENTIFIER_MAX];
         size_t n = 0, i;
         json_t *idv;
-        json_array_foreach(json_object_get(entry, "profiles"), i, idv)
+        json_t *named = json_deep_copy(json_object_get(entry, "profiles"));
+        if (!json_is_array(named))
+            named = json_array();
+        json_array_append(named, json_object_get(entry, "target"));
+        json_array_foreach(named, i, idv)
         {
             struct cdp_id id;
             const char *hex = json_string_value(idv);
-            if (n < 16 && hex && cdp_hash_from_hex(hex, &id) &&
+            bool seen = false;
+            for (size_t k = 0; hex && k < i; k++)
+                seen = seen || json_equal(json_array_get(named, k), idv);
+            if (n < 16 && hex && !seen && cdp_hash_from_hex(hex, &id) &&
                 profile_identifier(mg, txn, &id, ident[n], sizeof ident[n])) {
                 identifiers[n] = ident[n];
                 n++;
             }
         }
+        json_decref(named);
         if (n < 2)
             cdp_cli_die(CDP_EXIT_FAILURE,
                         "quarantined merge %llu: fewer than two of its profiles remain", seq);
