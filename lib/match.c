@@ -50,6 +50,7 @@ struct cdp_match {
     size_t *key;     /* offset of each record's key in text */
     size_t *value;   /* n * nfields offsets of the folded values in text */
     uint16_t *len;   /* their lengths, 0 for missing */
+    uint64_t *vhash; /* n * nfields: a 64-bit hash of each value, for the comparison cache */
     uint32_t *tf;    /* n * nfields: how many records share the value (tf fields) */
     struct cdp_buf text;
 
@@ -153,6 +154,7 @@ cdp_match_free(struct cdp_match *m)
     free(m->key);
     free(m->value);
     free(m->len);
+    free(m->vhash);
     free(m->tf);
     free(m->cluster);
     free(m->source);
@@ -318,6 +320,7 @@ cdp_match_add(struct cdp_match *m, const char *key, const char *const *values)
         m->key = cdp_xrealloc(m->key, m->cap * sizeof *m->key);
         m->value = cdp_xrealloc(m->value, m->cap * m->nfields * sizeof *m->value);
         m->len = cdp_xrealloc(m->len, m->cap * m->nfields * sizeof *m->len);
+        m->vhash = cdp_xrealloc(m->vhash, m->cap * m->nfields * sizeof *m->vhash);
     }
     size_t i = m->n++;
     m->key[i] = m->text.len;
@@ -330,6 +333,7 @@ cdp_match_add(struct cdp_match *m, const char *key, const char *const *values)
             n = UINT16_MAX;
         m->value[i * m->nfields + f] = m->text.len;
         m->len[i * m->nfields + f] = (uint16_t)n;
+        m->vhash[i * m->nfields + f] = XXH3_64bits(folded, n);
         cdp_buf_append(&m->text, folded, n);
         cdp_buf_putc(&m->text, '\0');
     }
@@ -365,31 +369,29 @@ cdp_match_value(const struct cdp_match *m, size_t i, size_t f)
 
 /*
  * True when the Jaro similarity of two ASCII strings is certainly below
- * 0.70, the lowest name level, from the letters they share whatever their
- * order: jaro <= (c / |a| + c / |b| + 1) / 3 with c the size of the
- * multiset intersection.  Below 0.70 Winkler's boost does not apply, so
- * the pair is at the lowest level without the full comparison.  False for
- * anything not ASCII, which the full comparison handles.
+ * 0.70, the lowest name level: jaro <= (c / |a| + c / |b| + 1) / 3, where
+ * c, the matching characters, is at most the number of b's characters
+ * that occur in a (found with a 64-bit set of a's characters, which can
+ * only overcount).  Below 0.70 Winkler's boost does not apply, so the pair
+ * is at the lowest level without the full comparison.  False for anything
+ * not ASCII, which the full comparison handles.
  */
 static bool
 surely_unlike(const char *a, size_t alen, const char *b, size_t blen)
 {
-    unsigned char count[128] = {0};
-    size_t common = 0;
+    uint64_t set = 0;
+    unsigned char high = 0;
     for (size_t k = 0; k < alen; k++) {
-        if ((unsigned char)a[k] >= 0x80)
-            return false;
-        count[(unsigned char)a[k]]++;
+        set |= UINT64_C(1) << ((unsigned char)a[k] & 63);
+        high |= (unsigned char)a[k];
     }
+    size_t common = 0;
     for (size_t k = 0; k < blen; k++) {
-        unsigned char c = (unsigned char)b[k];
-        if (c >= 0x80)
-            return false;
-        if (count[c]) {
-            count[c]--;
-            common++;
-        }
+        common += (set >> ((unsigned char)b[k] & 63)) & 1;
+        high |= (unsigned char)b[k];
     }
+    if (high & 0x80)
+        return false;
     double bound = ((double)common / (double)alen + (double)common / (double)blen + 1) / 3;
     return bound < jw_thresholds[2] - 1e-12;
 }
@@ -425,11 +427,42 @@ compare_field(const struct cdp_match *m, size_t i, size_t j, size_t f)
     }
 }
 
+/*
+ * Names repeat (first names, streets, cities), so their comparisons do
+ * too: a thread keeps the last levels it computed, by the pair of values'
+ * 64-bit hashes, in a small direct-mapped table per field.
+ */
+#define CACHE_SLOTS 1024
+struct compare_cache {
+    uint64_t a[CDP_LINKAGE_MAX_FIELDS][CACHE_SLOTS], b[CDP_LINKAGE_MAX_FIELDS][CACHE_SLOTS];
+    uint8_t level[CDP_LINKAGE_MAX_FIELDS][CACHE_SLOTS];
+};
+
 static void
-compare(const struct cdp_match *m, size_t i, size_t j, uint8_t *gamma)
+compare(const struct cdp_match *m, size_t i, size_t j, uint8_t *gamma, struct compare_cache *cache)
 {
-    for (size_t f = 0; f < m->nfields; f++)
+    size_t nf = m->nfields;
+    for (size_t f = 0; f < nf; f++) {
+        if (cache == NULL || m->fields[f].kind != CDP_MATCH_NAME) {
+            gamma[f] = (uint8_t)compare_field(m, i, j, f);
+            continue;
+        }
+        uint64_t x = m->vhash[i * nf + f], y = m->vhash[j * nf + f];
+        if (x > y) {
+            uint64_t t = x;
+            x = y;
+            y = t;
+        }
+        size_t slot = (size_t)((x * 0x9E3779B97F4A7C15ULL ^ y) >> 54) & (CACHE_SLOTS - 1);
+        if (cache->a[f][slot] == x && cache->b[f][slot] == y && cache->level[f][slot] != 0xfe) {
+            gamma[f] = cache->level[f][slot];
+            continue;
+        }
         gamma[f] = (uint8_t)compare_field(m, i, j, f);
+        cache->a[f][slot] = x;
+        cache->b[f][slot] = y;
+        cache->level[f][slot] = gamma[f];
+    }
 }
 
 /* The term-frequency overrides of a pair, for the fields that agree exactly. */
@@ -594,12 +627,36 @@ struct compare_job {
     size_t from, to;
 };
 
+/*
+ * Pairs join records far apart in memory: the records of a pair a few
+ * pairs ahead are fetched while this one is compared.
+ */
+#define PREFETCH_AHEAD 8
+
+static void
+prefetch_record(const struct cdp_match *m, uint32_t i)
+{
+    size_t nf = m->nfields;
+    __builtin_prefetch(&m->len[i * nf]);
+    __builtin_prefetch(&m->value[i * nf]);
+    __builtin_prefetch(m->text.data + m->value[i * nf]);
+}
+
 static void *
 compare_range(void *arg)
 {
     struct compare_job *job = arg;
-    for (size_t k = job->from; k < job->to; k++)
-        compare(job->m, job->a[k], job->b[k], job->gamma + k * job->m->nfields);
+    const struct cdp_match *m = job->m;
+    struct compare_cache *cache = cdp_xmalloc(sizeof *cache);
+    memset(cache->level, 0xfe, sizeof cache->level); /* no entry yet */
+    for (size_t k = job->from; k < job->to; k++) {
+        if (k + PREFETCH_AHEAD < job->to) {
+            prefetch_record(m, job->a[k + PREFETCH_AHEAD]);
+            prefetch_record(m, job->b[k + PREFETCH_AHEAD]);
+        }
+        compare(m, job->a[k], job->b[k], job->gamma + k * m->nfields, cache);
+    }
+    free(cache);
     return NULL;
 }
 
