@@ -311,11 +311,10 @@ csv_cell(const struct table *t, size_t i, size_t c)
     return p;
 }
 
-/* NDJSON: a member's text (strings as they are, numbers as written), or NULL. */
+/* A value's text (strings as they are, numbers as written), or NULL. */
 static const char *
-json_text(json_t *obj, const char *path, char *buf, size_t size)
+scalar_text(json_t *v, char *buf, size_t size)
 {
-    json_t *v = cdp_json_path(obj, path);
     if (json_is_string(v))
         return json_string_value(v);
     if (json_is_integer(v)) {
@@ -327,6 +326,13 @@ json_text(json_t *obj, const char *path, char *buf, size_t size)
         return buf;
     }
     return NULL;
+}
+
+/* NDJSON: a member's text, by path, or NULL. */
+static const char *
+json_text(json_t *obj, const char *path, char *buf, size_t size)
+{
+    return scalar_text(cdp_json_path(obj, path), buf, size);
 }
 
 /* ---- the fields compared ---- */
@@ -897,13 +903,7 @@ trait_text(json_t *traits, const char *path, char *buf, size_t size)
     json_t *v = json_array_get(json_object_get(traits, first), 0);
     if (path[n] == '.')
         v = cdp_json_path(v, path + n + 1);
-    if (json_is_string(v))
-        return json_string_value(v);
-    if (json_is_integer(v)) {
-        snprintf(buf, size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        return buf;
-    }
-    return NULL;
+    return scalar_text(v, buf, size);
 }
 
 static void
@@ -1294,6 +1294,17 @@ run_settle(struct merge *mg, const char *arg, bool approve)
 
 /* ---- main ---- */
 
+static unsigned long
+parse_count(const char *opt, const char *arg, unsigned long lo, unsigned long hi)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(arg, &end, 10);
+    if (end == arg || *end || errno || arg[0] == '-' || v < lo || v > hi)
+        cdp_cli_usage_error("%s wants a number from %lu to %lu", opt, lo, hi);
+    return v;
+}
+
 static double
 parse_probability(const char *opt, const char *arg, bool open_zero)
 {
@@ -1389,14 +1400,9 @@ main(int argc, char **argv)
         case OPT_NO_TF:
             mg.no_tf = true;
             break;
-        case OPT_MAX_BLOCK: {
-            char *end;
-            unsigned long v = strtoul(optarg, &end, 10);
-            if (end == optarg || *end || v < 2 || v > 10000000)
-                cdp_cli_usage_error("--max-block wants a number from 2 to 10000000");
-            mg.options.max_block = (uint32_t)v;
+        case OPT_MAX_BLOCK:
+            mg.options.max_block = (uint32_t)parse_count("--max-block", optarg, 2, 10000000);
             break;
-        }
         case OPT_MODEL:
             mg.show_model = true;
             break;
@@ -1427,14 +1433,9 @@ main(int argc, char **argv)
         case OPT_COUNTRY:
             mg.country = optarg;
             break;
-        case OPT_THREADS: {
-            char *end;
-            unsigned long v = strtoul(optarg, &end, 10);
-            if (end == optarg || *end || v < 1 || v > 64)
-                cdp_cli_usage_error("--threads wants a number from 1 to 64");
-            mg.options.threads = (unsigned)v;
+        case OPT_THREADS:
+            mg.options.threads = (unsigned)parse_count("--threads", optarg, 1, 64);
             break;
-        }
         default:
             cdp_cli_unknown_option(argv);
         }
