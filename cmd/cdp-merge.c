@@ -346,24 +346,34 @@ struct spec {
     const char *key;
 };
 
+/*
+ * Cuts the ":KIND" off a --fields item and returns the kind, or
+ * CDP_MATCH_KIND_COUNT when the item names none (the caller guesses it).
+ */
+static enum cdp_match_kind
+split_kind(char *item)
+{
+    char *colon = strrchr(item, ':');
+    if (colon == NULL)
+        return CDP_MATCH_KIND_COUNT;
+    for (int k = 0; k < CDP_MATCH_KIND_COUNT; k++) {
+        if (strcmp(colon + 1, cdp_match_kind_names[k]) == 0) {
+            *colon = '\0';
+            return (enum cdp_match_kind)k;
+        }
+    }
+    cdp_cli_usage_error("--fields: '%s' is not a kind (name, code, date, exact)", colon + 1);
+}
+
 static void
 add_field(struct merge *mg, struct spec *s, const char *item)
 {
     if (s->n == CDP_LINKAGE_MAX_FIELDS)
         cdp_cli_usage_error("at most %d fields", CDP_LINKAGE_MAX_FIELDS);
-    char *name = cdp_xstrdup(item), *colon = strrchr(name, ':');
-    enum cdp_match_kind kind = CDP_MATCH_KIND_COUNT;
-    if (colon) {
-        for (int k = 0; k < CDP_MATCH_KIND_COUNT; k++)
-            if (strcmp(colon + 1, cdp_match_kind_names[k]) == 0)
-                kind = (enum cdp_match_kind)k;
-        if (kind == CDP_MATCH_KIND_COUNT)
-            cdp_cli_usage_error("--fields: '%s' is not a kind (name, code, date, exact)",
-                                colon + 1);
-        *colon = '\0';
-    } else {
+    char *name = cdp_xstrdup(item);
+    enum cdp_match_kind kind = split_kind(name);
+    if (kind == CDP_MATCH_KIND_COUNT)
         kind = cdp_match_guess_kind(name);
-    }
     int col = -1;
     if (!mg->t.ndjson && (col = column_of(&mg->t, name)) < 0)
         cdp_cli_die(CDP_EXIT_USAGE, "--fields: the input has no column '%s'", name);
@@ -915,17 +925,7 @@ run_fuzzy(struct merge *mg)
     for (char *f = strtok_r(copy, ",", &save); f; f = strtok_r(NULL, ",", &save)) {
         if (s.n == CDP_LINKAGE_MAX_FIELDS)
             cdp_cli_usage_error("at most %d fields", CDP_LINKAGE_MAX_FIELDS);
-        char *colon = strrchr(f, ':');
-        enum cdp_match_kind kind = CDP_MATCH_KIND_COUNT;
-        if (colon) {
-            *colon = '\0';
-            for (int k = 0; k < CDP_MATCH_KIND_COUNT; k++)
-                if (strcmp(colon + 1, cdp_match_kind_names[k]) == 0)
-                    kind = (enum cdp_match_kind)k;
-            if (kind == CDP_MATCH_KIND_COUNT)
-                cdp_cli_usage_error("--fields: '%s' is not a kind (name, code, date, exact)",
-                                    colon + 1);
-        }
+        enum cdp_match_kind kind = split_kind(f);
         if (strncmp(f, "traits.", 7) == 0)
             f += 7;
         /* Read by path, named (and guessed) by the last part: address.postalCode is a postcode. */
