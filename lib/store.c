@@ -420,13 +420,40 @@ cdp_store_release_pages(struct cdp_store *store)
     MDB_envinfo info;
     if (mdb_env_info(store->env, &info) != 0)
         return;
-    if (info.me_mapsize != store->mapped_size) {
+    size_t mapsize = info.me_mapsize;
+    if (mapsize != store->mapped_size) {
         store->mapped_size = 0;
         if (!find_mapping(store, &store->mapped_lo, &store->mapped_hi))
             return;
-        store->mapped_size = info.me_mapsize;
+        store->mapped_size = mapsize;
     }
     madvise((void *)store->mapped_lo, store->mapped_hi - store->mapped_lo, MADV_DONTNEED);
+}
+
+/* The file-backed part of the resident set, from /proc/self/statm; 0 when unknown. */
+static size_t
+resident_shared(void)
+{
+    static int fd = -2;
+    char text[128];
+    unsigned long size, resident, shared;
+    if (fd == -2)
+        fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? pread(fd, text, sizeof text - 1, 0) : -1;
+    if (n <= 0)
+        return 0;
+    text[n] = '\0';
+    if (sscanf(text, "%lu %lu %lu", &size, &resident, &shared) != 3)
+        return 0;
+    return (size_t)shared * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+void
+cdp_store_release_pages_over(struct cdp_store *store, size_t limit)
+{
+    size_t shared = resident_shared();
+    if (shared == 0 || shared > limit)
+        cdp_store_release_pages(store);
 }
 
 int

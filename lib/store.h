@@ -113,6 +113,16 @@ int cdp_store_rewrite(const char *path, cdp_store_transform_fn fn, void *ctx, ch
 void cdp_store_release_pages(struct cdp_store *store);
 
 /*
+ * Releases the pages read, as cdp_store_release_pages() does, only once the
+ * file-backed part of the process's resident set (the pages of the map it
+ * holds, and its own code) passes limit bytes; where that cannot be read
+ * (no /proc), releases them every time.  One small read of
+ * /proc/self/statm: cheap enough to call every thousand records of a scan,
+ * whose memory then stays under the limit whatever the store's size.
+ */
+void cdp_store_release_pages_over(struct cdp_store *store, size_t limit);
+
+/*
  * Sets of profiles kept in the members database (a saved segment's members,
  * what cdp-export sent to a target): key = set name . NUL . profile id
  * (16), so a set's ids sort together in id order.

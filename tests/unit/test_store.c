@@ -1,6 +1,6 @@
 /*
  * test_store.c - unit tests for lib/store.c: opening, modes, metadata,
- * sequences, key encodings and growing the map.
+ * sequences, key encodings, growing the map and releasing its pages.
  */
 #include "store.h"
 #include "check.h"
@@ -362,6 +362,65 @@ test_grow(void)
     cdp_store_close(&store);
 }
 
+/* The file-backed resident memory of this process, in bytes, or 0 when unknown. */
+static size_t
+shared_bytes(void)
+{
+    unsigned long size, resident, shared;
+    FILE *f = fopen("/proc/self/statm", "r");
+    int n = f ? fscanf(f, "%lu %lu %lu", &size, &resident, &shared) : 0;
+    if (f)
+        fclose(f);
+    return n == 3 ? shared * (size_t)sysconf(_SC_PAGESIZE) : 0;
+}
+
+/* Reads every record of the audit database (filled by test_grow); their bytes' sum. */
+static unsigned long
+read_all(struct cdp_store *store, MDB_txn *txn)
+{
+    MDB_cursor *cursor;
+    MDB_val k, v;
+    unsigned long sum = 0;
+    CHECK_INT(mdb_cursor_open(txn, store->dbi[CDP_DB_AUDIT], &cursor), 0);
+    while (mdb_cursor_get(cursor, &k, &v, MDB_NEXT) == 0) {
+        for (size_t i = 0; i < v.mv_size; i++)
+            sum += ((const unsigned char *)v.mv_data)[i];
+    }
+    mdb_cursor_close(cursor);
+    return sum;
+}
+
+static void
+test_release_pages(void)
+{
+    struct cdp_store store;
+    char err[512];
+    MDB_txn *txn;
+
+    CHECK_INT(cdp_store_open(&store, path_of("grow"), CDP_STORE_READ, err, sizeof err), 0);
+    CHECK_INT(cdp_store_begin(&store, false, &txn), 0);
+    unsigned long sum = read_all(&store, txn);
+    CHECK(sum > 0);
+    size_t before = shared_bytes();
+
+    /* Under the limit: nothing is released. */
+    cdp_store_release_pages_over(&store, SIZE_MAX);
+    size_t kept = shared_bytes();
+    /* Over it (the limit 0): the pages read leave the resident set... */
+    cdp_store_release_pages_over(&store, 0);
+    size_t released = shared_bytes();
+    if (before != 0) {
+        CHECK(kept + ((size_t)256 << 10) > before);
+        CHECK(released + ((size_t)256 << 10) < kept);
+    }
+    /* ... and read back the same, within the same transaction. */
+    CHECK(read_all(&store, txn) == sum);
+    cdp_store_release_pages(&store);
+    CHECK(read_all(&store, txn) == sum);
+    mdb_txn_abort(txn);
+    cdp_store_close(&store);
+}
+
 int
 main(void)
 {
@@ -376,6 +435,7 @@ main(void)
     test_meta_and_sequence();
     test_key_encodings();
     test_grow();
+    test_release_pages();
     remove_tree(root);
     return check_summary("store");
 }
