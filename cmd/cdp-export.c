@@ -130,6 +130,16 @@ struct export
 
 #define LEFT_MISSING 5 /* an activation row lacks what the format needs */
 
+/*
+ * The resident memory that the pages of the map read by a whole-store
+ * export may take before they are handed back (see export_all).  A page
+ * fault maps the 64 KiB around the page read (Linux's default), mostly
+ * other databases' pages, so the limit is soon reached, and after each
+ * release the pages are faulted in again as the scan meets them: a larger
+ * limit saves a little time, a smaller one memory.
+ */
+#define RESIDENT_LIMIT ((size_t)64 << 20)
+
 /* Static, so that audit_at_exit() can reach it. */
 static struct export ex;
 
@@ -140,10 +150,6 @@ write_out(const struct cdp_buf *b)
         cdp_cli_stdout_failed();
 }
 
-/*
- * Writes one profile in the chosen format to out (stdout or the removals
- * file), after checking consent; false when it was left out.
- */
 /* Why the profile may not be sent: CDP_CONSENT_OK when every required purpose is granted. */
 static enum cdp_consent_reason
 consent_reason(struct export *e, MDB_txn *txn, const struct cdp_id *id)
@@ -163,35 +169,56 @@ consent_reason(struct export *e, MDB_txn *txn, const struct cdp_id *id)
     return CDP_CONSENT_OK;
 }
 
+/* True when consent lets the profile go to out; else counts why it was left out. */
+static bool
+consented(struct export *e, MDB_txn *txn, const struct cdp_id *id, FILE *out)
+{
+    /* Removals are sent whatever the consent: they stop the use of the data. */
+    if (e->purposes == NULL || out != stdout)
+        return true;
+    enum cdp_consent_reason why = consent_reason(e, txn, id);
+    if (why == CDP_CONSENT_OK)
+        return true;
+    e->left_out[why]++;
+    return false;
+}
+
+/*
+ * Writes the activation row of a profile record to out (stdout or the
+ * removals file), after checking consent; false when it was left out.
+ */
+static bool
+export_row(struct export *e, MDB_txn *txn, const struct cdp_id *id,
+           const struct cdp_profile_record *r, FILE *out)
+{
+    const char *why;
+    if (!consented(e, txn, id, out))
+        return false;
+    cdp_buf_reset(&e->line);
+    if (!cdp_activation_record_row(e->act, r, e->country, &e->line, &why)) {
+        e->left_out[LEFT_MISSING]++;
+        return false;
+    }
+    if (fwrite(e->line.data, 1, e->line.len, out) != e->line.len) {
+        if (out == stdout)
+            cdp_cli_stdout_failed();
+        cdp_cli_die(CDP_EXIT_FAILURE, "%s: %s", e->removals, strerror(errno));
+    }
+    return true;
+}
+
+/*
+ * Writes one profile as NDJSON or CSV to out (stdout or the removals file),
+ * after checking consent; false when it was left out.
+ */
 static bool
 export_profile(struct export *e, MDB_txn *txn, struct cdp_profile *p, FILE *out, const char *tag)
 {
-    /* Removals are sent whatever the consent: they stop the use of the data. */
-    if (e->purposes && out == stdout) {
-        enum cdp_consent_reason why = consent_reason(e, txn, &p->id);
-        if (why != CDP_CONSENT_OK) {
-            e->left_out[why]++;
-            return false;
-        }
-    }
-    if (e->activation) {
-        const char *why;
-        cdp_profile_load_traits(p, cdp_activation_traits);
-        cdp_buf_reset(&e->line);
-        if (!cdp_activation_row(e->act, p, e->country, &e->line, &why)) {
-            e->left_out[LEFT_MISSING]++;
-            return false;
-        }
-        if (fwrite(e->line.data, 1, e->line.len, out) != e->line.len) {
-            if (out == stdout)
-                cdp_cli_stdout_failed();
-            cdp_cli_die(CDP_EXIT_FAILURE, "%s: %s", e->removals, strerror(errno));
-        }
-    } else {
-        e->out.file = out == stdout ? NULL : out;
-        cdp_output_profile(&e->out, p, tag);
-        e->out.file = NULL;
-    }
+    if (!consented(e, txn, &p->id, out))
+        return false;
+    e->out.file = out == stdout ? NULL : out;
+    cdp_output_profile(&e->out, p, tag);
+    e->out.file = NULL;
     return true;
 }
 
@@ -229,15 +256,28 @@ export_all(struct export *e, MDB_txn *txn)
         if (key.mv_size != 16)
             continue;
         memcpy(id.bytes, key.mv_data, 16);
-        /* The pages read leave the resident set as the scan goes: memory stays flat. */
-        if (++scanned % 16384 == 0)
-            cdp_store_release_pages(&e->store);
+        /* The pages read leave the resident set past a limit: memory stays flat. */
+        if (++scanned % 1024 == 0)
+            cdp_store_release_pages_over(&e->store, RESIDENT_LIMIT);
         if (!e->activation && !e->purposes && cdp_output_direct(&e->out)) {
             /* CSV straight from the record's bytes. */
             if (cdp_output_record(&e->out, &id, value.mv_data, value.mv_size))
                 e->written++;
             else
                 cdp_cli_warn("profile: damaged record skipped");
+            continue;
+        }
+        if (e->activation) {
+            /* Activation rows too are made from the record's bytes. */
+            struct cdp_profile_record r;
+            if (!cdp_profile_record_read(&r, value.mv_data, value.mv_size)) {
+                char hex[CDP_ID_HEX_SIZE];
+                cdp_hash_to_hex(&id, hex);
+                cdp_cli_warn("profile %s: damaged record skipped", hex);
+                continue;
+            }
+            if (export_row(e, txn, &id, &r, stdout))
+                e->written++;
             continue;
         }
         if (!cdp_profile_decode(&p, &id, value.mv_data, value.mv_size)) {
@@ -251,6 +291,7 @@ export_all(struct export *e, MDB_txn *txn)
             e->written++;
         cdp_profile_free(&p);
     }
+    cdp_output_flush(&e->out);
     e->writing = false;
     mdb_cursor_close(cursor);
     return rc == MDB_NOTFOUND ? 0 : rc;
@@ -271,12 +312,18 @@ export_by_id(struct export *e, MDB_txn *txn, const struct cdp_id *id, FILE *out,
     if (rc != 0)
         cdp_cli_die(CDP_EXIT_FAILURE, "store '%s': %s", e->common.db, cdp_store_strerror(rc));
     struct cdp_profile p;
+    struct cdp_profile_record r;
     int written = 0;
-    if (cdp_profile_decode(&p, id, v.mv_data, v.mv_size) && export_profile(e, txn, &p, out, tag)) {
-        out == stdout ? e->written++ : e->removed++;
-        written = 1;
+    if (e->activation) {
+        written =
+            cdp_profile_record_read(&r, v.mv_data, v.mv_size) && export_row(e, txn, id, &r, out);
+    } else {
+        written = cdp_profile_decode(&p, id, v.mv_data, v.mv_size) &&
+                  export_profile(e, txn, &p, out, tag);
+        cdp_profile_free(&p);
     }
-    cdp_profile_free(&p);
+    if (written)
+        out == stdout ? e->written++ : e->removed++;
     return written;
 }
 

@@ -5,10 +5,12 @@
  *
  * Rows are built in place in the caller's buffer: a value is normalised at
  * the end of the row, then hashed and replaced by its hex form, or quoted in
- * place.  No row allocates anything but the growth of that buffer, and no
- * JSON is ever dumped: traits are read with json_object_get.
+ * place.  Rows are made from a record's bytes: traits are found in its JSON
+ * text with the scanner and read where they lie, so a row of plain strings
+ * allocates nothing but the growth of that buffer and builds no JSON tree.
  */
 #include "activation.h"
+#include "jsonscan.h"
 #include "normalize.h"
 
 #include <math.h>
@@ -753,6 +755,86 @@ cdp_activation_csv_cell(struct cdp_buf *out, const char *s, char delimiter, bool
 /* What a profile holds                                                     */
 /* ------------------------------------------------------------------------ */
 
+/*
+ * The traits of one record, read from its JSON text without building the
+ * object: the scanner lists the members ({name: [value, time, source]}),
+ * and a value that is a string without escapes (almost all of them) is
+ * read where it lies.  Any other value is parsed with jansson, member by
+ * member, which is what reading the whole object would give.
+ */
+struct traits {
+    struct cdp_json_member *members;
+    int count;
+    struct cdp_json_member *many; /* allocated when more than fit on the stack */
+    json_t *parsed;               /* the value parsed last, freed by the next parse */
+};
+
+#define TRAITS_ON_STACK 64
+
+/*
+ * Lists the members of text[0..len) into tr; members (room for
+ * TRAITS_ON_STACK) is the caller's.  Text that is not an object has no
+ * traits.  Free with traits_close().
+ */
+static void
+traits_open(struct traits *tr, struct cdp_json_member *members, const char *text, size_t len)
+{
+    int n = len ? cdp_jsonscan_members(text, len, members, TRAITS_ON_STACK) : 0;
+
+    tr->members = members;
+    tr->many = NULL;
+    tr->parsed = NULL;
+    if (n > TRAITS_ON_STACK) {
+        /* Rare: scanned again into the heap once the parser accepts the whole object. */
+        json_t *all = json_loadb(text, len, 0, NULL);
+        bool object = json_is_object(all);
+        json_decref(all);
+        if (object) {
+            tr->many = cdp_xmalloc((size_t)n * sizeof *tr->many);
+            tr->members = tr->many;
+            n = cdp_jsonscan_members(text, len, tr->many, n);
+        } else {
+            n = 0;
+        }
+    }
+    tr->count = n < 0 ? 0 : n;
+}
+
+static void
+traits_close(struct traits *tr)
+{
+    json_decref(tr->parsed);
+    free(tr->many);
+}
+
+/* The member holding the named trait (the last one, as a parser keeps), or NULL. */
+static const struct cdp_json_member *
+trait_member(const struct traits *tr, const char *name)
+{
+    for (int i = tr->count; i-- > 0;) {
+        if (cdp_jsonscan_key_is(&tr->members[i], name))
+            return &tr->members[i];
+    }
+    return NULL;
+}
+
+/* The value of a trait's member, parsed, or NULL; valid until the next parse. */
+static json_t *
+member_json(struct traits *tr, const struct cdp_json_member *m)
+{
+    json_decref(tr->parsed);
+    tr->parsed = json_loadb(m->value, m->value_len, 0, NULL);
+    return json_array_get(tr->parsed, 0);
+}
+
+/* The parsed value of the named trait, or NULL; valid until the next parse. */
+static json_t *
+trait_json(struct traits *tr, const char *name)
+{
+    const struct cdp_json_member *m = trait_member(tr, name);
+    return m ? member_json(tr, m) : NULL;
+}
+
 /* A trait value as text: a trimmed byte range, not NUL-terminated. */
 struct text {
     const char *s;
@@ -782,19 +864,37 @@ value_text(json_t *v, struct text *t)
     return t->len > 0;
 }
 
-/* The value of a trait ({name: [value, time, source]}), or NULL. */
-static json_t *
-trait_value(const struct cdp_profile *p, const char *name)
+/*
+ * Reads the named trait as text (see value_text).  The text may point into
+ * the value parsed last: use it before reading another trait.
+ */
+static bool
+trait_value_text(struct traits *tr, const char *name, struct text *t)
 {
-    return json_array_get(json_object_get(p->traits, name), 0);
+    const struct cdp_json_member *m = trait_member(tr, name);
+
+    if (m == NULL)
+        return false;
+    const char *v = m->value, *end = v + m->value_len;
+    if (m->value_len >= 2 && v[0] == '[' && v[1] == '"') {
+        const char *s = v + 2, *q = s;
+        while (q < end && *q != '"' && *q != '\\')
+            q++;
+        if (q < end && *q == '"') {
+            t->len = (size_t)(q - s);
+            t->s = trim(s, &t->len);
+            return t->len > 0;
+        }
+    }
+    return value_text(member_json(tr, m), t);
 }
 
 /* The first of the named traits (a NULL-ended list) that has text. */
 static bool
-trait_text(const struct cdp_profile *p, const char *const *names, struct text *t)
+trait_text(struct traits *tr, const char *const *names, struct text *t)
 {
     for (; *names != NULL; names++) {
-        if (value_text(trait_value(p, *names), t))
+        if (trait_value_text(tr, *names, t))
             return true;
     }
     return false;
@@ -810,7 +910,6 @@ static const char *const zip_traits[] = {"postalCode", "postal_code", "zip", "zi
 static const char *const country_traits[] = {"country", NULL};
 static const char *const dob_traits[] = {"birthday", "birthdate", "dob", NULL};
 static const char *const gender_traits[] = {"gender", NULL};
-static const char *const tags_traits[] = {"tags", NULL};
 
 /* The contact points of a profile, resolved once per row. */
 struct contact {
@@ -834,12 +933,12 @@ two_letters(const char *s, size_t len)
  * nothing for matching.
  */
 static void
-country_of(const struct cdp_profile *p, const char *default_country, struct contact *c)
+country_of(struct traits *tr, const char *default_country, struct contact *c)
 {
     struct text t;
     const char *s = NULL;
 
-    if (trait_text(p, country_traits, &t)) {
+    if (trait_text(tr, country_traits, &t)) {
         if (two_letters(t.s, t.len))
             s = t.s;
     } else if (default_country != NULL && two_letters(default_country, strlen(default_country))) {
@@ -852,13 +951,14 @@ country_of(const struct cdp_profile *p, const char *default_country, struct cont
 }
 
 /*
- * Fills c from p: identifiers first (they were normalised when stored),
- * then traits.  The country is resolved when want_country is set or when a
- * phone trait needs it; the phone is looked for only when want_phone is set.
+ * Fills c from the record: identifiers first (they were normalised when
+ * stored), then traits.  The country is resolved when want_country is set
+ * or when a phone trait needs it; the phone is looked for only when
+ * want_phone is set.  c->email and c->user may point into the record.
  */
 static void
-contact_of(const struct cdp_profile *p, const char *default_country, bool want_phone,
-           bool want_country, struct contact *c)
+contact_of(const struct cdp_profile_record *r, struct traits *tr, const char *default_country,
+           bool want_phone, bool want_country, struct contact *c)
 {
     const char *phone_id = NULL;
     struct text t;
@@ -866,23 +966,23 @@ contact_of(const struct cdp_profile *p, const char *default_country, bool want_p
     c->email = c->user = NULL;
     memset(c->phone, 0, sizeof c->phone);
     memset(c->country, 0, sizeof c->country);
-    if (p->identifiers.data != NULL) {
-        const char *s = p->identifiers.data, *end = s + p->identifiers.len;
-        while (s < end) {
-            size_t n = strlen(s);
-            if (c->email == NULL && n > 6 && memcmp(s, "email:", 6) == 0)
-                c->email = s + 6;
-            else if (phone_id == NULL && n > 6 && memcmp(s, "phone:", 6) == 0)
-                phone_id = s + 6;
-            else if (c->user == NULL && n > 5 && memcmp(s, "user:", 5) == 0)
-                c->user = s + 5;
-            s += n + 1;
-        }
+    const char *s = r->identifiers, *end = s + r->identifiers_len;
+    while (s < end) {
+        size_t n = strnlen(s, (size_t)(end - s));
+        if (n == (size_t)(end - s))
+            break; /* not NUL-terminated: a damaged record */
+        if (c->email == NULL && n > 6 && memcmp(s, "email:", 6) == 0)
+            c->email = s + 6;
+        else if (phone_id == NULL && n > 6 && memcmp(s, "phone:", 6) == 0)
+            phone_id = s + 6;
+        else if (c->user == NULL && n > 5 && memcmp(s, "user:", 5) == 0)
+            c->user = s + 5;
+        s += n + 1;
     }
     if (want_country)
-        country_of(p, default_country, c);
+        country_of(tr, default_country, c);
 
-    if (c->email == NULL && trait_text(p, email_traits, &t) &&
+    if (c->email == NULL && trait_text(tr, email_traits, &t) &&
         cdp_normalize_email(t.s, t.len, c->email_buf, sizeof c->email_buf) &&
         !cdp_normalize_is_junk(c->email_buf))
         c->email = c->email_buf;
@@ -893,9 +993,9 @@ contact_of(const struct cdp_profile *p, const char *default_country, bool want_p
         size_t n = strlen(phone_id);
         if (n < sizeof c->phone)
             memcpy(c->phone, phone_id, n); /* NUL-terminated by the memset */
-    } else if (trait_text(p, phone_traits, &t)) {
+    } else if (trait_text(tr, phone_traits, &t)) {
         if (!want_country)
-            country_of(p, default_country, c);
+            country_of(tr, default_country, c);
         const char *region = c->country[0] ? c->country : default_country;
         if (!cdp_normalize_phone(t.s, t.len, region, c->phone, sizeof c->phone) ||
             cdp_normalize_is_junk(c->phone))
@@ -951,11 +1051,10 @@ cdp_activation_header(enum cdp_activation_format f, struct cdp_buf *out)
 
 /* A cell of free text from the named traits, trimmed and formula-safe. */
 static void
-trait_cell(struct cdp_buf *out, const struct cdp_profile *p, const char *const *names,
-           char delimiter)
+trait_cell(struct cdp_buf *out, struct traits *tr, const char *const *names, char delimiter)
 {
     struct text t;
-    if (trait_text(p, names, &t))
+    if (trait_text(tr, names, &t))
         cell(out, t.s, t.len, delimiter, true);
 }
 
@@ -973,9 +1072,9 @@ append_tag(struct cdp_buf *out, size_t mark, const char *s, size_t len)
 
 /* Mailchimp's Tags cell: every tag in one cell, joined with ",". */
 static void
-tags_cell(struct cdp_buf *out, const struct cdp_profile *p, char delimiter)
+tags_cell(struct cdp_buf *out, struct traits *tr, char delimiter)
 {
-    json_t *v = trait_value(p, tags_traits[0]);
+    json_t *v = trait_json(tr, "tags");
     size_t mark = out->len;
     struct text t;
 
@@ -1001,13 +1100,12 @@ tags_cell(struct cdp_buf *out, const struct cdp_profile *p, char delimiter)
 
 /* A hashed cell of Google's or Meta's name form of the named traits. */
 static void
-hashed_name_cell(struct cdp_buf *out, const struct cdp_profile *p, const char *const *names,
-                 bool meta)
+hashed_name_cell(struct cdp_buf *out, struct traits *tr, const char *const *names, bool meta)
 {
     struct text t;
     size_t mark = out->len;
 
-    if (!trait_text(p, names, &t))
+    if (!trait_text(tr, names, &t))
         return;
     if (meta)
         meta_name(t.s, t.len, out);
@@ -1017,43 +1115,43 @@ hashed_name_cell(struct cdp_buf *out, const struct cdp_profile *p, const char *c
 }
 
 static void
-mailchimp_row(struct cdp_buf *out, const struct cdp_profile *p, const struct contact *c)
+mailchimp_row(struct cdp_buf *out, struct traits *tr, const struct contact *c)
 {
     cell(out, c->email, strlen(c->email), ',', false);
     cdp_buf_putc(out, ',');
-    trait_cell(out, p, first_name_traits, ',');
+    trait_cell(out, tr, first_name_traits, ',');
     cdp_buf_putc(out, ',');
-    trait_cell(out, p, last_name_traits, ',');
+    trait_cell(out, tr, last_name_traits, ',');
     cdp_buf_putc(out, ',');
-    tags_cell(out, p, ',');
+    tags_cell(out, tr, ',');
 }
 
 static void
-brevo_row(struct cdp_buf *out, const struct cdp_profile *p, const struct contact *c)
+brevo_row(struct cdp_buf *out, struct traits *tr, const struct contact *c)
 {
     cell(out, c->email, strlen(c->email), ';', false);
     cdp_buf_putc(out, ';');
-    trait_cell(out, p, first_name_traits, ';');
+    trait_cell(out, tr, first_name_traits, ';');
     cdp_buf_putc(out, ';');
-    trait_cell(out, p, last_name_traits, ';');
+    trait_cell(out, tr, last_name_traits, ';');
     cdp_buf_putc(out, ';');
     cdp_buf_puts(out, c->phone);
 }
 
 static void
-klaviyo_row(struct cdp_buf *out, const struct cdp_profile *p, const struct contact *c)
+klaviyo_row(struct cdp_buf *out, struct traits *tr, const struct contact *c)
 {
     cell(out, c->email, strlen(c->email), ',', false);
     cdp_buf_putc(out, ',');
     cdp_buf_puts(out, c->phone);
     cdp_buf_putc(out, ',');
-    trait_cell(out, p, first_name_traits, ',');
+    trait_cell(out, tr, first_name_traits, ',');
     cdp_buf_putc(out, ',');
-    trait_cell(out, p, last_name_traits, ',');
+    trait_cell(out, tr, last_name_traits, ',');
 }
 
 static void
-google_row(struct cdp_buf *out, const struct cdp_profile *p, const struct contact *c)
+google_row(struct cdp_buf *out, struct traits *tr, const struct contact *c)
 {
     size_t mark = out->len;
 
@@ -1066,17 +1164,17 @@ google_row(struct cdp_buf *out, const struct cdp_profile *p, const struct contac
     cdp_buf_puts(out, c->phone);
     hash_tail(out, mark);
     cdp_buf_putc(out, ',');
-    hashed_name_cell(out, p, first_name_traits, false);
+    hashed_name_cell(out, tr, first_name_traits, false);
     cdp_buf_putc(out, ',');
-    hashed_name_cell(out, p, last_name_traits, false);
+    hashed_name_cell(out, tr, last_name_traits, false);
     cdp_buf_putc(out, ',');
     cdp_buf_puts(out, c->country);
     cdp_buf_putc(out, ',');
-    trait_cell(out, p, zip_traits, ',');
+    trait_cell(out, tr, zip_traits, ',');
 }
 
 static void
-meta_row(struct cdp_buf *out, const struct cdp_profile *p, const struct contact *c)
+meta_row(struct cdp_buf *out, struct traits *tr, const struct contact *c)
 {
     struct text t;
     size_t mark = out->len;
@@ -1091,16 +1189,16 @@ meta_row(struct cdp_buf *out, const struct cdp_profile *p, const struct contact 
         cdp_buf_puts(out, c->phone + 1); /* digits only, country code first */
     hash_tail(out, mark);
     cdp_buf_putc(out, ',');
-    hashed_name_cell(out, p, first_name_traits, true);
+    hashed_name_cell(out, tr, first_name_traits, true);
     cdp_buf_putc(out, ',');
-    hashed_name_cell(out, p, last_name_traits, true);
+    hashed_name_cell(out, tr, last_name_traits, true);
     cdp_buf_putc(out, ',');
-    hashed_name_cell(out, p, city_traits, true);
+    hashed_name_cell(out, tr, city_traits, true);
     cdp_buf_putc(out, ',');
-    hashed_name_cell(out, p, state_traits, true);
+    hashed_name_cell(out, tr, state_traits, true);
     cdp_buf_putc(out, ',');
     mark = out->len;
-    if (trait_text(p, zip_traits, &t))
+    if (trait_text(tr, zip_traits, &t))
         meta_zip(t.s, t.len, strcmp(c->country, "US") == 0, out);
     hash_tail(out, mark);
     cdp_buf_putc(out, ',');
@@ -1113,13 +1211,13 @@ meta_row(struct cdp_buf *out, const struct cdp_profile *p, const struct contact 
     cdp_buf_putc(out, ',');
     mark = out->len;
     char dob[9];
-    if (trait_text(p, dob_traits, &t) && dob_form(t.s, t.len, dob))
+    if (trait_text(tr, dob_traits, &t) && dob_form(t.s, t.len, dob))
         cdp_buf_append(out, dob, 8);
     hash_tail(out, mark);
     cdp_buf_putc(out, ',');
     mark = out->len;
     char gender;
-    if (trait_text(p, gender_traits, &t) && (gender = gender_form(t.s, t.len)) != 0)
+    if (trait_text(tr, gender_traits, &t) && (gender = gender_form(t.s, t.len)) != 0)
         cdp_buf_putc(out, gender);
     hash_tail(out, mark);
     cdp_buf_putc(out, ',');
@@ -1129,49 +1227,64 @@ meta_row(struct cdp_buf *out, const struct cdp_profile *p, const struct contact 
 }
 
 bool
-cdp_activation_row(enum cdp_activation_format f, struct cdp_profile *p, const char *country,
-                   struct cdp_buf *out, const char **why)
+cdp_activation_record_row(enum cdp_activation_format f, const struct cdp_profile_record *r,
+                          const char *country, struct cdp_buf *out, const char **why)
 {
     bool email_tool = f == CDP_ACT_MAILCHIMP || f == CDP_ACT_BREVO || f == CDP_ACT_KLAVIYO;
+    struct cdp_json_member members[TRAITS_ON_STACK];
+    struct traits tr;
     struct contact c;
+    bool written = false;
 
-    cdp_profile_load(p);
-    contact_of(p, country, f != CDP_ACT_MAILCHIMP, !email_tool, &c);
+    traits_open(&tr, members, r->traits, r->traits_len);
+    contact_of(r, &tr, country, f != CDP_ACT_MAILCHIMP, !email_tool, &c);
     if (email_tool && c.email == NULL) {
         if (why != NULL)
             *why = "no e-mail";
-        return false;
+        goto out;
     }
     if (!email_tool && c.email == NULL && c.phone[0] == '\0') {
         if (why != NULL)
             *why = "no e-mail or phone";
-        return false;
+        goto out;
     }
 
     switch (f) {
     case CDP_ACT_MAILCHIMP:
-        mailchimp_row(out, p, &c);
+        mailchimp_row(out, &tr, &c);
         break;
     case CDP_ACT_BREVO:
-        brevo_row(out, p, &c);
+        brevo_row(out, &tr, &c);
         break;
     case CDP_ACT_KLAVIYO:
-        klaviyo_row(out, p, &c);
+        klaviyo_row(out, &tr, &c);
         break;
     case CDP_ACT_GOOGLE:
-        google_row(out, p, &c);
+        google_row(out, &tr, &c);
         break;
     case CDP_ACT_META:
-        meta_row(out, p, &c);
+        meta_row(out, &tr, &c);
         break;
     }
     cdp_buf_append(out, "\r\n", 2);
-    return true;
+    written = true;
+out:
+    traits_close(&tr);
+    return written;
 }
 
-const char *const cdp_activation_traits[] = {
-    "email",      "phone",       "firstName", "first_name", "firstname", "lastName",
-    "last_name",  "lastname",    "city",      "state",      "region",    "postalCode",
-    "postal_code", "zip",        "zipcode",   "country",    "birthday",  "birthdate",
-    "dob",        "gender",      "tags",      NULL,
-};
+bool
+cdp_activation_row(enum cdp_activation_format f, const struct cdp_profile *p, const char *country,
+                   struct cdp_buf *out, const char **why)
+{
+    struct cdp_buf record = CDP_BUF_INIT;
+    struct cdp_profile_record r;
+    bool written;
+
+    /* The profile as the store would hold it (a record just encoded always reads back). */
+    cdp_profile_encode(p, &record);
+    written = cdp_profile_record_read(&r, record.data, record.len) &&
+              cdp_activation_record_row(f, &r, country, out, why);
+    cdp_buf_free(&record);
+    return written;
+}

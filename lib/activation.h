@@ -8,12 +8,17 @@
  *     if (!cdp_activation_format_from_name("meta-custom-audience", &f))
  *         usage error;
  *     cdp_activation_header(f, &line);                  one header row
- *     for each profile p:
+ *     for each record (data, len) of the profiles database:
+ *         struct cdp_profile_record r;
+ *         if (!cdp_profile_record_read(&r, data, len))
+ *             damaged record;
  *         cdp_buf_reset(&line);
- *         if (!cdp_activation_row(f, &p, "FR", &line, &why))
- *             count p as skipped, with why;
+ *         if (!cdp_activation_record_row(f, &r, "FR", &line, &why))
+ *             count it as skipped, with why;
  *         else
  *             write line;
+ *
+ * cdp_activation_row() does the same for a profile in memory.
  *
  * Rows end with "\r\n" (RFC 4180).  Cells are quoted only when they hold the
  * delimiter, a double quote or a line break.
@@ -74,8 +79,12 @@
  * codes are never changed: a prefix would break the upload, and these
  * values cannot hold a formula that does anything.
  *
- * Nothing here allocates except through the caller's buffers, and nothing
- * keeps state between calls (sodium_init() is called once, on first use).
+ * A row is read from the record's bytes without building its traits as
+ * JSON: a trait that is a string without escapes is read where it lies,
+ * any other value is parsed alone.  Nothing here allocates except through
+ * the caller's buffers and for those parsed values (and, in
+ * cdp_activation_row(), the record it encodes), and nothing keeps state
+ * between calls (sodium_init() is called once, on first use).
  */
 #ifndef CDP_ACTIVATION_H
 #define CDP_ACTIVATION_H
@@ -108,17 +117,24 @@ char cdp_activation_delimiter(enum cdp_activation_format f);
 void cdp_activation_header(enum cdp_activation_format f, struct cdp_buf *out);
 
 /*
- * Appends one row for profile p, with its "\r\n", to out, and returns true.
- * The profile's traits are loaded if they were not (cdp_profile_load).
- * country is the default ISO 3166 alpha-2 region (any case) for profiles
- * without a country trait: it reads national phone numbers and fills the
- * country columns; it may be NULL.  When the profile lacks what the format
- * needs, nothing is appended, *why (when why is not NULL) points to a static
- * reason ("no e-mail" for the e-mail tools, "no e-mail or phone" for the ad
- * platforms) and the result is false.
+ * Appends one row for the profile record r (cdp_profile_record_read), with
+ * its "\r\n", to out, and returns true.  country is the default ISO 3166
+ * alpha-2 region (any case) for profiles without a country trait: it reads
+ * national phone numbers and fills the country columns; it may be NULL.
+ * When the profile lacks what the format needs, nothing is appended, *why
+ * (when why is not NULL) points to a static reason ("no e-mail" for the
+ * e-mail tools, "no e-mail or phone" for the ad platforms) and the result
+ * is false.  The bytes r points to are only read.
  */
-bool cdp_activation_row(enum cdp_activation_format f, struct cdp_profile *p, const char *country,
-                        struct cdp_buf *out, const char **why);
+bool cdp_activation_record_row(enum cdp_activation_format f, const struct cdp_profile_record *r,
+                               const char *country, struct cdp_buf *out, const char **why);
+
+/*
+ * The same row for profile p, loaded or not: p is encoded as the store
+ * would hold it (into a buffer freed before returning) and read back.
+ */
+bool cdp_activation_row(enum cdp_activation_format f, const struct cdp_profile *p,
+                        const char *country, struct cdp_buf *out, const char **why);
 
 /*
  * The normal forms, exposed for tests and for callers that hash on their
@@ -170,8 +186,5 @@ void cdp_activation_sha256_hex(const char *text, size_t len, char out[65]);
  * cell.  s must not point into out.
  */
 void cdp_activation_csv_cell(struct cdp_buf *out, const char *s, char delimiter, bool escape);
-
-/* Every trait a row may read, NULL-ended: for cdp_profile_load_traits(). */
-extern const char *const cdp_activation_traits[];
 
 #endif

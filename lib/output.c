@@ -118,31 +118,58 @@ plain_number(const char *s)
     return *p == '\0';
 }
 
+/*
+ * Turns out[mark..len), the text of one cell, into its CSV form in place:
+ * the ' before a formula, then double quotes around it (inner quotes
+ * doubled) when it holds the delimiter, a quote or a line break.  The text
+ * is rewritten from its end, so nothing moves when it needs no change.
+ */
+static void
+csv_finish(struct cdp_buf *out, size_t mark, char delimiter)
+{
+    size_t n = out->len - mark;
+    if (n == 0)
+        return;
+    const char *s = out->data + mark; /* NUL-terminated: the cell ends the buffer */
+    bool formula = escape_formulas &&
+                   (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' ||
+                    s[0] == '\r') &&
+                   !plain_number(s);
+    static const bool quoted[256] = {['"'] = true, ['\n'] = true, ['\r'] = true};
+    bool quote = false;
+    for (size_t i = 0; i < n; i++)
+        quote |= quoted[(unsigned char)s[i]] | (s[i] == delimiter);
+    if (!formula && !quote)
+        return;
+    size_t quotes = 0;
+    for (size_t i = 0; i < n; i++)
+        quotes += s[i] == '"';
+    size_t extra = (formula ? 1 : 0) + (quote ? 2 + quotes : 0);
+    cdp_buf_reserve(out, extra);
+    char *d = out->data + mark;
+    size_t w = n + extra;
+    if (quote)
+        d[--w] = '"';
+    for (size_t i = n; i-- > 0;) {
+        char c = d[i];
+        d[--w] = c;
+        if (c == '"')
+            d[--w] = '"';
+    }
+    if (formula)
+        d[--w] = '\'';
+    if (quote)
+        d[--w] = '"';
+    cdp_buf_commit(out, extra);
+}
+
 /* A CSV cell, quoted when it holds the delimiter, a quote or a line break. */
 static void
 csv_cell(struct cdp_buf *out, const char *s, char delimiter)
 {
-    bool formula = escape_formulas && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' ||
-                                       s[0] == '\t' || s[0] == '\r') &&
-                   !plain_number(s);
-    bool quote = false;
-    for (const char *c = s; *c && !quote; c++)
-        quote = *c == delimiter || *c == '"' || *c == '\n' || *c == '\r';
-    if (!quote) {
-        if (formula)
-            cdp_buf_putc(out, '\'');
-        cdp_buf_puts(out, s);
-        return;
-    }
-    cdp_buf_putc(out, '"');
-    if (formula)
-        cdp_buf_putc(out, '\'');
-    for (; *s; s++) {
-        if (*s == '"')
-            cdp_buf_putc(out, '"');
-        cdp_buf_putc(out, *s);
-    }
-    cdp_buf_putc(out, '"');
+    size_t mark = out->len;
+    cdp_buf_puts(out, s);
+    csv_finish(out, mark, delimiter);
 }
 
 /* The text of a field of the profile object for a CSV cell: empty for null. */
@@ -306,21 +333,21 @@ trait_value_text(const char *v, size_t len, struct cdp_buf *cell)
 bool
 cdp_output_record(struct cdp_output *o, const struct cdp_id *id, const void *data, size_t len)
 {
-    struct cdp_profile_head head;
     const char *ids, *traits;
     size_t ids_len, traits_len;
     struct cdp_json_member members[64];
     int nmembers = -2;
-    struct cdp_profile computed; /* the head alone, for computed fields */
-    memset(&computed, 0, sizeof computed);
-    if (!record_sections(data, len, &head, &ids, &ids_len, &traits, &traits_len))
+    /* Only its head is set: the computed fields direct_field() accepts read nothing else. */
+    struct cdp_profile computed;
+    if (!record_sections(data, len, &computed.head, &ids, &ids_len, &traits, &traits_len))
         return false;
     escape_formulas = o->escape;
+    /* Each cell is written at the end of the line, then quoted there if it must be. */
     for (size_t i = 0; i < o->nfields; i++) {
         const char *path = o->fields[i];
         if (i)
             cdp_buf_putc(&o->line, o->delimiter);
-        cdp_buf_reset(&o->cell);
+        size_t mark = o->line.len;
         int kind = o->kinds[i];
         if (kind == -3) {
             if (nmembers == -2)
@@ -329,34 +356,42 @@ cdp_output_record(struct cdp_output *o, const struct cdp_id *id, const void *dat
                 /* Too many traits to scan here: the parser reads them. */
                 struct cdp_profile p;
                 if (cdp_profile_decode(&p, id, data, len))
-                    trait_text(&p, path + 7, &o->cell);
+                    trait_text(&p, path + 7, &o->line);
                 cdp_profile_free(&p);
             } else {
                 for (int m = 0; m < nmembers; m++)
                     if (cdp_jsonscan_key_is(&members[m], path + 7)) {
-                        trait_value_text(members[m].value, members[m].value_len, &o->cell);
+                        trait_value_text(members[m].value, members[m].value_len, &o->line);
                         break;
                     }
             }
         } else if (kind == -1) {
-            char hex[CDP_ID_HEX_SIZE];
-            cdp_hash_to_hex(id, hex);
-            cdp_buf_puts(&o->cell, hex);
+            cdp_hash_to_hex(id, cdp_buf_reserve(&o->line, CDP_ID_HEX_SIZE));
+            cdp_buf_commit(&o->line, CDP_ID_HEX_SIZE - 1);
         } else if (kind == -2) {
-            for (size_t k = 0; k < ids_len; k++)
-                cdp_buf_putc(&o->cell, ids[k] ? ids[k] : ' ');
-            if (o->cell.len)
-                cdp_buf_truncate(&o->cell, o->cell.len - 1);
+            if (ids_len) {
+                char *w = cdp_buf_reserve(&o->line, ids_len);
+                for (size_t k = 0; k < ids_len; k++)
+                    w[k] = ids[k] ? ids[k] : ' ';
+                cdp_buf_commit(&o->line, ids_len - 1); /* the last NUL is not a separator */
+            }
         } else {
-            computed.head = head;
-            cdp_view_computed_text_at(&computed, kind, &o->cell);
+            cdp_view_computed_text_at(&computed, kind, &o->line);
         }
-        if (o->cell.len)
-            csv_cell(&o->line, o->cell.data, o->delimiter);
+        csv_finish(&o->line, mark, o->delimiter);
     }
-    cdp_buf_puts(&o->line, "\r\n");
-    flush_line(o);
+    cdp_buf_append(&o->line, "\r\n", 2);
+    /* Rows go out in blocks: one write per row would cost more than the row. */
+    if (o->line.len >= 65536)
+        flush_line(o);
     return true;
+}
+
+void
+cdp_output_flush(struct cdp_output *o)
+{
+    if (o->line.len)
+        flush_line(o);
 }
 
 void

@@ -80,8 +80,16 @@ void cdp_output_json(struct cdp_output *o, json_t *profile, const char *text, si
  */
 #define cdp_output_direct(o) ((o)->csv && (o)->direct && !(o)->wants_consent && !(o)->tag_name)
 
-/* Writes the CSV row of the record data[0..len) of profile id; false when it is damaged. */
+/*
+ * Writes the CSV row of the record data[0..len) of profile id; false when it
+ * is damaged.  Rows are gathered and written in blocks of about 64 KiB: call
+ * cdp_output_flush() after the last one (any other write through o writes
+ * them first, too).
+ */
 bool cdp_output_record(struct cdp_output *o, const struct cdp_id *id, const void *data, size_t len);
+
+/* Writes the rows that cdp_output_record() has gathered, if any. */
+void cdp_output_flush(struct cdp_output *o);
 
 /* The profile object that cdp_output_profile() writes, as a new JSON object. */
 json_t *cdp_output_profile_json(struct cdp_output *o, struct cdp_profile *p);

@@ -2,7 +2,6 @@
  * profile.c - encoding, decoding and merging profile records.
  */
 #include "profile.h"
-#include "jsonscan.h"
 
 #include <string.h>
 
@@ -58,18 +57,32 @@ cdp_profile_decode_head(struct cdp_profile_head *head, const void *data, size_t 
 }
 
 static bool
-read_section(const unsigned char **p, const unsigned char *end, const unsigned char **data,
-             uint32_t *len)
+read_section(const unsigned char **p, const unsigned char *end, const char **data, size_t *len)
 {
-    if ((size_t)(end - *p) < sizeof *len)
+    uint32_t n;
+    if ((size_t)(end - *p) < sizeof n)
         return false;
-    memcpy(len, *p, sizeof *len);
-    *p += sizeof *len;
-    if ((size_t)(end - *p) < *len)
+    memcpy(&n, *p, sizeof n);
+    *p += sizeof n;
+    if ((size_t)(end - *p) < n)
         return false;
-    *data = *p;
-    *p += *len;
+    *data = (const char *)*p;
+    *len = n;
+    *p += n;
     return true;
+}
+
+bool
+cdp_profile_record_read(struct cdp_profile_record *r, const void *data, size_t len)
+{
+    const unsigned char *cursor = data, *end = cursor + len;
+
+    if (!cdp_profile_decode_head(&r->head, data, len))
+        return false;
+    cursor += sizeof r->head;
+    return read_section(&cursor, end, &r->identifiers, &r->identifiers_len) &&
+           read_section(&cursor, end, &r->traits, &r->traits_len) &&
+           read_section(&cursor, end, &r->tallies, &r->tallies_len) && cursor == end;
 }
 
 static json_t *
@@ -90,36 +103,22 @@ load_object(const unsigned char *data, uint32_t len)
 bool
 cdp_profile_decode(struct cdp_profile *p, const struct cdp_id *id, const void *data, size_t len)
 {
-    const unsigned char *cursor = data, *end = cursor + len, *section;
-    uint32_t n;
+    struct cdp_profile_record r;
 
     cdp_profile_init(p, id);
-    if (!cdp_profile_decode_head(&p->head, data, len))
-        goto damaged;
-    cursor += sizeof p->head;
-    if (!read_section(&cursor, end, &section, &n))
-        goto damaged;
-    cdp_buf_append(&p->identifiers, section, n);
-    for (uint32_t i = 0; i < n; i++)
-        p->identifiers_count += section[i] == '\0';
-    if (!read_section(&cursor, end, &section, &n))
-        goto damaged;
+    if (!cdp_profile_record_read(&r, data, len))
+        return false;
+    p->head = r.head;
+    cdp_buf_append(&p->identifiers, r.identifiers, r.identifiers_len);
+    for (size_t i = 0; i < r.identifiers_len; i++)
+        p->identifiers_count += r.identifiers[i] == '\0';
     json_decref(p->traits);
     p->traits = NULL;
-    cdp_buf_append(&p->traits_text, section, n);
-    if (!read_section(&cursor, end, &section, &n))
-        goto damaged;
+    cdp_buf_append(&p->traits_text, r.traits, r.traits_len);
     json_decref(p->tallies);
     p->tallies = NULL;
-    cdp_buf_append(&p->tallies_text, section, n);
-    if (cursor != end)
-        goto damaged;
+    cdp_buf_append(&p->tallies_text, r.tallies, r.tallies_len);
     return true;
-
-damaged:
-    cdp_profile_free(p);
-    cdp_profile_init(p, id);
-    return false;
 }
 
 static void
@@ -148,11 +147,11 @@ cdp_profile_encode(const struct cdp_profile *p, struct cdp_buf *out)
     cdp_buf_reset(out);
     cdp_buf_append(out, &p->head, sizeof p->head);
     put_section(out, p->identifiers.data, p->identifiers.len);
-    if (p->traits && !p->traits_partial)
+    if (p->traits)
         put_object(out, p->traits);
     else
         put_section(out, p->traits_text.data, p->traits_text.len);
-    if (p->tallies && !p->traits_partial)
+    if (p->tallies)
         put_object(out, p->tallies);
     else
         put_section(out, p->tallies_text.data, p->tallies_text.len);
@@ -378,34 +377,4 @@ cdp_profile_merge(struct cdp_profile *dst, struct cdp_profile *src)
     d->support_contacts += s->support_contacts;
     d->orders_count += s->orders_count;
     d->returns_count += s->returns_count;
-}
-
-void
-cdp_profile_load_traits(struct cdp_profile *p, const char *const *names)
-{
-    if (p->traits != NULL)
-        return;
-    struct cdp_json_member members[64];
-    int n = p->traits_text.len
-                ? cdp_jsonscan_members(p->traits_text.data, p->traits_text.len, members, 64)
-                : 0;
-    if (n < 0 || n > 64) {
-        cdp_profile_load(p); /* odd or large: the parser reads it all */
-        return;
-    }
-    p->traits = json_object();
-    for (int i = 0; i < n; i++) {
-        for (int k = 0; names[k]; k++) {
-            if (!cdp_jsonscan_key_is(&members[i], names[k]))
-                continue;
-            json_t *v = json_loadb(members[i].value, members[i].value_len, 0, NULL);
-            if (v)
-                json_object_set_new(p->traits, names[k], v);
-            break;
-        }
-    }
-    /* Tallies are not read either (an empty object stands for them). */
-    if (p->tallies == NULL)
-        p->tallies = json_object();
-    p->traits_partial = true;
 }

@@ -58,7 +58,6 @@ struct cdp_profile {
      * Until cdp_profile_load(), they are kept as the record's JSON text.
      */
     json_t *traits;  /* owned; NULL until loaded */
-    bool traits_partial; /* only some traits were loaded (cdp_profile_load_traits) */
     json_t *tallies; /* owned; NULL until loaded */
     struct cdp_buf traits_text;
     struct cdp_buf tallies_text;
@@ -66,14 +65,6 @@ struct cdp_profile {
 
 /* Parses the traits and tallies text if not done yet; after it both are objects. */
 void cdp_profile_load(struct cdp_profile *p);
-
-/*
- * Loads only the named traits (a NULL-ended list), found with the scanner,
- * and no tallies: for readers that need a few traits of many profiles.  The
- * profile is then for reading only (traits_partial is set); encoding it
- * keeps the record's own traits and tallies.
- */
-void cdp_profile_load_traits(struct cdp_profile *p, const char *const *names);
 
 /* A new, empty profile with the given id. */
 void cdp_profile_init(struct cdp_profile *p, const struct cdp_id *id);
@@ -87,6 +78,28 @@ void cdp_profile_free(struct cdp_profile *p);
  */
 bool cdp_profile_decode(struct cdp_profile *p, const struct cdp_id *id, const void *data,
                         size_t len);
+
+/*
+ * A record's sections as they lie in the bytes LMDB gives (nothing is
+ * copied): valid only while those bytes are, that is within the read
+ * transaction.  For readers that go through every profile of the store and
+ * need no JSON tree.
+ */
+struct cdp_profile_record {
+    struct cdp_profile_head head;
+    const char *identifiers; /* NUL-terminated "kind:value" strings, end to end */
+    size_t identifiers_len;
+    const char *traits; /* the traits object's JSON text (may be empty) */
+    size_t traits_len;
+    const char *tallies; /* the tallies object's JSON text (may be empty) */
+    size_t tallies_len;
+};
+
+/*
+ * Points r at the sections of the record data[0..len).  Returns false when
+ * the record is damaged, exactly when cdp_profile_decode() would.
+ */
+bool cdp_profile_record_read(struct cdp_profile_record *r, const void *data, size_t len);
 
 /* Decodes only the fixed header: the fast path of scans.  False if damaged. */
 bool cdp_profile_decode_head(struct cdp_profile_head *head, const void *data, size_t len);

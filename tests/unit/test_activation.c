@@ -55,6 +55,8 @@
 #define SHA_NOBODY "6382b3cc881412b77bfcaeed026001c00d9e3025e66c20f6e7e92f079851462a"
 #define SHA_X_EXAMPLE "106ab2de3ae32f0e429961a20307e3a5e05d7b4dd6f25e8c2e5282de58208f00"
 #define SHA_ANGSTROM "b35727cee9bfa4223fd39fd5333c59931ea840f3ea5fc32061a40b366ce350d0"
+#define SHA_A_EXAMPLE "08168cd80dfd534ab0f10af10f1303fe00af2d43ab5c1432360d137f8197e17a"
+#define SHA_B_EXAMPLE "e8f39b3e1382367d6d41ab34dc270d4e7533f978c9e9a775dfe2185b2f96b96c"
 
 static struct cdp_buf out = CDP_BUF_INIT;
 
@@ -735,6 +737,100 @@ test_mailchimp_fields(void)
     cdp_profile_free(&p);
 }
 
+/*
+ * The row of format f for a record built here: identifiers ids[0..ids_len)
+ * and the traits text given as it would be stored; NULL when skipped.
+ */
+static const char *
+record_row(enum cdp_activation_format f, const char *ids, size_t ids_len, const char *traits,
+           const char *country)
+{
+    struct cdp_profile_head head;
+    struct cdp_buf rec = CDP_BUF_INIT;
+    struct cdp_profile_record r;
+    const char *why = NULL;
+    uint32_t n;
+
+    memset(&head, 0, sizeof head);
+    head.magic = CDP_PROFILE_MAGIC;
+    cdp_buf_append(&rec, &head, sizeof head);
+    n = (uint32_t)ids_len;
+    cdp_buf_append(&rec, &n, sizeof n);
+    cdp_buf_append(&rec, ids, ids_len);
+    n = (uint32_t)strlen(traits);
+    cdp_buf_append(&rec, &n, sizeof n);
+    cdp_buf_append(&rec, traits, n);
+    n = 0;
+    cdp_buf_append(&rec, &n, sizeof n);
+    CHECK(cdp_profile_record_read(&r, rec.data, rec.len));
+    cdp_buf_reset(&out);
+    bool written = cdp_activation_record_row(f, &r, country, &out, &why);
+    CHECK(written || why != NULL);
+    cdp_buf_free(&rec);
+    return written ? text() : NULL;
+}
+
+/* Rows read straight from records: the traits text as the store holds it. */
+static void
+test_record_rows(void)
+{
+    static const char email[] = "email:a@example.com";
+    size_t email_len = sizeof email; /* with its NUL */
+
+    /* Escapes in strings are read through the parser. */
+    CHECK_STR(record_row(CDP_ACT_MAILCHIMP, email, email_len,
+                         "{\"firstName\":[\"Jean \\\"JJ\\\"\",1,\"t\"],"
+                         "\"lastName\":[\"\\u00c9lo\\u00efse\",1,\"t\"]}",
+                         NULL),
+              "a@example.com,\"Jean \"\"JJ\"\"\",Éloïse,\r\n");
+    /* Plain strings are trimmed where they lie, no-break spaces too. */
+    CHECK_STR(record_row(CDP_ACT_MAILCHIMP, email, email_len,
+                         "{\"firstName\":[\" \xc2\xa0Marie \",1,\"t\"]}", NULL),
+              "a@example.com,Marie,,\r\n");
+    /* A null or empty value gives way to the next name. */
+    CHECK_STR(record_row(CDP_ACT_MAILCHIMP, email, email_len,
+                         "{\"firstName\":[null,1,\"t\"],\"first_name\":[\"\",1,\"t\"],"
+                         "\"firstname\":[\"Zo\xc3\xa9\",1,\"t\"]}",
+                         NULL),
+              "a@example.com,Zo\xc3\xa9,,\r\n");
+    /* Numbers, and tags as an array. */
+    CHECK_STR(record_row(CDP_ACT_GOOGLE, email, email_len,
+                         "{\"postalCode\":[42000,1,\"t\"],\"country\":[\"fr\",1,\"t\"]}", NULL),
+              SHA_A_EXAMPLE ",,,,FR,42000\r\n");
+    CHECK_STR(record_row(CDP_ACT_GOOGLE, email, email_len, "{\"zip\":[42000.0,1,\"t\"]}", "FR"),
+              SHA_A_EXAMPLE ",,,,FR,42000\r\n");
+    CHECK_STR(record_row(CDP_ACT_MAILCHIMP, email, email_len,
+                         "{\"tags\":[[\" vip \",\"newsletter\",7,\"\"],1,\"t\"]}", NULL),
+              "a@example.com,,,\"vip,newsletter,7\"\r\n");
+    /* A key given twice: the last one, as a parser keeps. */
+    CHECK_STR(record_row(CDP_ACT_MAILCHIMP, email, email_len,
+                         "{\"firstName\":[\"A\",1,\"t\"],\"firstName\":[\"B\",2,\"t\"]}", NULL),
+              "a@example.com,B,,\r\n");
+    /* Traits that are not an object are no traits. */
+    CHECK_STR(record_row(CDP_ACT_MAILCHIMP, email, email_len, "[]", NULL), "a@example.com,,,\r\n");
+    CHECK_STR(record_row(CDP_ACT_MAILCHIMP, email, email_len, "", NULL), "a@example.com,,,\r\n");
+
+    /* More traits than the scanner lists at once. */
+    struct cdp_buf many = CDP_BUF_INIT;
+    cdp_buf_puts(&many, "{\"a\":[\"x\",1,\"t\"]");
+    for (int i = 0; i < 100; i++)
+        cdp_buf_printf(&many, ",\"custom_%d\":[%d,1,\"t\"]", i, i);
+    cdp_buf_puts(&many, ",\"lastName\":[\"Last\",1,\"t\"]}");
+    CHECK_STR(record_row(CDP_ACT_MAILCHIMP, email, email_len, many.data, NULL),
+              "a@example.com,,Last,\r\n");
+    cdp_buf_free(&many);
+
+    /* Identifiers: the e-mail one is not read again; one cut short is ignored. */
+    static const char ids[] = "email:b@example.com\0user:u-7";
+    CHECK_STR(record_row(CDP_ACT_KLAVIYO, ids, sizeof ids, "{\"email\":[\"c@example.com\",1,\"t\"]}",
+                         NULL),
+              "b@example.com,,,\r\n");
+    CHECK_STR(record_row(CDP_ACT_META, ids, sizeof ids - 1, "{}", NULL),
+              SHA_B_EXAMPLE ",,,,,,,,,,\r\n");
+    CHECK(record_row(CDP_ACT_GOOGLE, "anon:x", 7, "{\"firstName\":[\"Paul\",1,\"t\"]}", "FR") ==
+          NULL);
+}
+
 int
 main(void)
 {
@@ -752,6 +848,7 @@ main(void)
     test_skip();
     test_meta_fields();
     test_mailchimp_fields();
+    test_record_rows();
     cdp_buf_free(&out);
     return check_summary("test_activation");
 }

@@ -212,11 +212,29 @@ test_round_trip(void)
     }
     CHECK(!cdp_profile_decode_head(&head, rec.data, sizeof head - 1));
 
+    /* The record read in place: its sections point into its bytes. */
+    struct cdp_profile_record r;
+    CHECK(cdp_profile_record_read(&r, rec.data, rec.len));
+    CHECK(memcmp(&r.head, &p.head, sizeof r.head) == 0);
+    CHECK(r.identifiers > rec.data && r.identifiers < rec.data + rec.len);
+    CHECK_INT(r.identifiers_len, p.identifiers.len);
+    CHECK(memcmp(r.identifiers, p.identifiers.data, r.identifiers_len) == 0);
+    CHECK_INT(r.traits_len, strlen(dump(p.traits)));
+    CHECK(memcmp(r.traits, dump(p.traits), r.traits_len) == 0);
+    const char *tallies = "{\"category\":{\"Books\":1},\"payment_method\":{\"card\":2}}";
+    CHECK_INT(r.tallies_len, strlen(tallies));
+    CHECK(memcmp(r.tallies, tallies, r.tallies_len) == 0);
+    CHECK(r.tallies + r.tallies_len == rec.data + rec.len);
+    /* ... and refused exactly where decoding is. */
+    for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++)
+        CHECK(!cdp_profile_record_read(&r, rec.data, cuts[i]));
+
     struct cdp_buf bad = CDP_BUF_INIT;
     cdp_buf_append(&bad, rec.data, rec.len);
     bad.data[0] ^= 0x55;
     struct cdp_profile d;
     CHECK(!cdp_profile_decode_head(&head, bad.data, bad.len));
+    CHECK(!cdp_profile_record_read(&r, bad.data, bad.len));
     CHECK(!cdp_profile_decode(&d, &id, bad.data, bad.len));
     CHECK_INT(d.identifiers_count, 0);
     CHECK_INT(d.head.events_count, 0);
@@ -228,6 +246,7 @@ test_round_trip(void)
     cdp_buf_reset(&bad);
     cdp_buf_append(&bad, rec.data, rec.len);
     cdp_buf_putc(&bad, 'x');
+    CHECK(!cdp_profile_record_read(&r, bad.data, bad.len));
     {
         bool ok = cdp_profile_decode(&d, &id, bad.data, bad.len);
         CHECK(!ok);
