@@ -568,7 +568,7 @@ label_of(uint64_t *table, size_t size, const char *text)
 }
 
 static void
-evaluate(struct merge *mg, struct cdp_match *m, const struct spec *s, const size_t *record,
+evaluate(struct merge *mg, struct cdp_match *m, const size_t *record,
          const struct cdp_match_report *rep)
 {
     struct table *t = &mg->t;
@@ -645,7 +645,6 @@ evaluate(struct merge *mg, struct cdp_match *m, const struct spec *s, const size
            (unsigned long long)ev.predicted_pairs, (unsigned long long)ev.true_pairs,
            (unsigned long long)ev.true_positives, (unsigned long long)ev.false_positives,
            (unsigned long long)ev.false_negatives, ev.precision, ev.recall, ev.f1);
-    (void)s;
     json_decref(keyed);
     if (rp)
         regfree(rp);
@@ -886,7 +885,6 @@ fuzzy_pair(void *ctx, size_t i, size_t j, double weight, double probability,
         return;
     fz->nlinks++;
     struct cdp_buf *out = fz->apply ? &fz->links : &fz->x.line;
-    size_t start = out->len;
     explain_text(&fz->x, i, j, weight, probability, gamma, out);
     /* The identifiers the link goes by, before the closing brace. */
     cdp_buf_truncate(out, out->len - 1);
@@ -897,7 +895,6 @@ fuzzy_pair(void *ctx, size_t i, size_t j, double weight, double probability,
     cdp_buf_puts(out, "}\n");
     if (!fz->apply)
         flush(out);
-    (void)start;
 }
 
 /* A trait's value by path ("address.city"), as text, or NULL. */
@@ -1591,7 +1588,7 @@ main(int argc, char **argv)
         cdp_buf_free(&text);
     }
     if (mg.evaluate)
-        evaluate(&mg, m, &s, record, &rep);
+        evaluate(&mg, m, record, &rep);
     else if (!mg.explain)
         write_records(&mg, m, record);
 

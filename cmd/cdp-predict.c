@@ -735,7 +735,7 @@ fit_failed(const char *model, int status, const char *detail)
 }
 
 static void
-fit_all(struct predict *pr, struct scores *s, struct params *p)
+fit_all(struct scores *s, struct params *p)
 {
     char detail[256];
     int status = cdp_predict_bgnbd_fit(s->x, s->t_x, s->T, s->n, NULL, &p->bgnbd, &p->bgnbd_report);
@@ -765,7 +765,6 @@ fit_all(struct predict *pr, struct scores *s, struct params *p)
         fit_failed("Gamma-Gamma", status, detail);
     }
     p->fitted = true;
-    (void)pr;
 }
 
 /* ---- parameters as JSON ---- */
@@ -1147,7 +1146,7 @@ main(int argc, char **argv)
     struct scores s = {0};
     summarize_all(&pr, &s);
     if (!pr.params_file)
-        fit_all(&pr, &s, &params);
+        fit_all(&s, &params);
     rfm_all(&s);
     report(&pr, &s, &params);
     if (pr.save_params_file)

@@ -1032,7 +1032,7 @@ cdp_match_level_name(const struct cdp_match *m, size_t f, unsigned level)
 double
 cdp_match_field_weight(const struct cdp_match *m, size_t i, size_t j, size_t f, unsigned level)
 {
-    (void)j;
+    (void)j; /* an exact match has one value: record i's frequency is the pair's */
     double u = -1;
     if (m->tf && m->fields[f].tf && level == m->model.nlevels[f] - 1u)
         u = (double)m->tf[i * m->nfields + f] / (double)m->n;
