@@ -64,6 +64,7 @@ enum {
     OPT_APPROVE,
     OPT_REJECT,
     OPT_COUNTRY,
+    OPT_RECALL,
 };
 
 static void
@@ -93,6 +94,8 @@ usage(FILE *out)
             "      --threshold P       link pairs with match probability >= P (default 0.95)\n"
             "      --prior P           the probability that two random records match\n"
             "                          (default: estimated)\n"
+            "      --recall R          the share of all matches the blocking rules find, to\n"
+            "                          correct the estimated prior (default 1)\n"
             "      --no-tf             no term-frequency adjustment of exact matches\n"
             "      --max-block N       skip blocks of more than N records (default 5000)\n"
             "      --explain           write every scored pair with its evidence (NDJSON)\n"
@@ -1342,6 +1345,7 @@ main(int argc, char **argv)
         {"approve", required_argument, NULL, OPT_APPROVE},
         {"reject", required_argument, NULL, OPT_REJECT},
         {"country", required_argument, NULL, OPT_COUNTRY},
+        {"recall", required_argument, NULL, OPT_RECALL},
         {NULL, 0, NULL, 0},
     };
     static struct merge mg;
@@ -1376,6 +1380,10 @@ main(int argc, char **argv)
             break;
         case OPT_PRIOR:
             mg.options.prior = parse_probability("--prior", optarg, true);
+            break;
+        case OPT_RECALL:
+            mg.options.recall = strcmp(optarg, "1") == 0 ? 1
+                                                          : parse_probability("--recall", optarg, true);
             break;
         case OPT_EXPLAIN:
             mg.explain = true;

@@ -953,7 +953,8 @@ cdp_match_run(struct cdp_match *m, const struct cdp_match_options *options,
     if (rc == CDP_LINKAGE_OK)
         report->expected_matches = share_of_matches(m, &all) * (double)all.total;
     cdp_linkage_patterns_free(&all);
-    double prior = opt.prior > 0 ? opt.prior : report->expected_matches / every_pair;
+    double recall = opt.recall > 0 && opt.recall <= 1 ? opt.recall : 1;
+    double prior = opt.prior > 0 ? opt.prior : report->expected_matches / recall / every_pair;
     m->model.lambda = fmin(fmax(prior, 1e-12), 0.5);
     report->prior = m->model.lambda;
     if (rc == CDP_LINKAGE_OK)

@@ -99,6 +99,8 @@ size_t cdp_match_count(const struct cdp_match *m);
 struct cdp_match_options {
     double threshold;  /* link pairs with at least this match probability (default 0.95) */
     double prior;      /* P(match) of a random pair; 0: estimated by EM */
+    double recall;     /* the share of all matches the blocking rules find (default 1):
+                          the estimated prior is divided by it */
     size_t u_pairs;    /* random pairs for u (default 1,000,000, fewer when n is small) */
     uint32_t max_block; /* larger blocks are skipped (default 5000) */
     unsigned threads;   /* comparisons run on this many threads (default 1) */

@@ -463,6 +463,16 @@ for bad in 0 1 1.5 -0.1 abc 0.5x ''; do
 done
 merge --dedupe --prior 1 <people.csv
 check "prior 1: exit 2" ends 2 "cdp-merge: --prior wants a probability between 0 and 1, not '1'"
+# --recall divides the estimated prior: half the recall, twice the prior.
+merge --dedupe --model <people.csv
+prior1=$(sed -n 2p "$err" | jq .prior)
+merge --dedupe --model --recall 0.5 <people.csv
+prior05=$(sed -n 2p "$err" | jq .prior)
+check "recall 0.5: the prior doubled" awk -v a="$prior1" -v b="$prior05" 'BEGIN { r = b / a; exit !(r > 1.9999 && r < 2.0001) }'
+merge --dedupe --recall 1 <people.csv
+check "recall 1: exit 0" test "$status" -eq 0
+merge --dedupe --recall 0 <people.csv
+check "recall 0: exit 2" ends 2 "cdp-merge: --recall wants a probability between 0 and 1, not '0'"
 
 # ---------------------------------------------------------------------------
 # 9. Bad input.
