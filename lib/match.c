@@ -454,7 +454,7 @@ compare(const struct cdp_match *m, size_t i, size_t j, uint8_t *gamma, struct co
             y = t;
         }
         size_t slot = (size_t)((x * 0x9E3779B97F4A7C15ULL ^ y) >> 54) & (CACHE_SLOTS - 1);
-        if (cache->a[f][slot] == x && cache->b[f][slot] == y && cache->level[f][slot] != 0xfe) {
+        if (cache->level[f][slot] != 0xfe && cache->a[f][slot] == x && cache->b[f][slot] == y) {
             gamma[f] = cache->level[f][slot];
             continue;
         }
@@ -647,7 +647,7 @@ compare_range(void *arg)
 {
     struct compare_job *job = arg;
     const struct cdp_match *m = job->m;
-    struct compare_cache *cache = cdp_xmalloc(sizeof *cache);
+    struct compare_cache *cache = cdp_xcalloc(1, sizeof *cache);
     memset(cache->level, 0xfe, sizeof cache->level); /* no entry yet */
     for (size_t k = job->from; k < job->to; k++) {
         if (k + PREFETCH_AHEAD < job->to) {
