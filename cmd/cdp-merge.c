@@ -960,9 +960,12 @@ run_fuzzy(struct merge *mg)
     MDB_val k, v;
     const char *values[CDP_LINKAGE_MAX_FIELDS];
     char bufs[CDP_LINKAGE_MAX_FIELDS][32];
+    size_t walked = 0;
     while ((rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)) == 0) {
         struct cdp_id id;
         struct cdp_profile p;
+        if (++walked % 1024 == 0) /* the store's pages out of the way: memory is the records' */
+            cdp_store_release_pages_over(&mg->store, (size_t)64 << 20);
         if (k.mv_size != 16)
             continue;
         memcpy(id.bytes, k.mv_data, 16);

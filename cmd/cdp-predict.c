@@ -568,6 +568,8 @@ read_store(struct predict *pr)
     MDB_val k, v;
     size_t walked = 0;
     while ((rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)) == 0) {
+        if (++walked % 1024 == 0) /* the store's pages out of the way: memory is the customers' */
+            cdp_store_release_pages_over(&pr->store, (size_t)64 << 20);
         struct cdp_profile_head head;
         if (k.mv_size != 16 || !cdp_profile_decode_head(&head, v.mv_data, v.mv_size)) {
             cdp_cli_warn("a damaged profile record is left out");
@@ -585,8 +587,6 @@ read_store(struct predict *pr)
             store_failed(pr, rc);
         if (pr->ntxns == before) /* no counted order after all */
             pr->ncustomers--;
-        if (++walked % 16384 == 0)
-            cdp_store_release_pages(&pr->store);
     }
     if (rc != MDB_NOTFOUND)
         store_failed(pr, rc);
