@@ -2030,7 +2030,7 @@ list_any(const struct value *v, bool (*fn)(const struct value *item, const void 
         for (size_t i = 0; i < v->nitems; i++)
             if (fn(&v->items[i]->lit, ctx))
                 return true;
-    } else {
+    } else if (v->nulsep != NULL) { /* an empty literal list has neither */
         const char *s = v->nulsep, *end = s + v->nulsep_len;
         while (s < end) {
             set_str(&item, s);

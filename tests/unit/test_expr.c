@@ -354,6 +354,9 @@ static const struct row table[] = {
     {"computed.orders_count >= 2", 1, 0},
     {"computed.orders_count in [1, 2, 3]", 1, 0},
     {"computed.orders_count not in [1, 2, 3]", 0, 1},
+    /* An empty list holds nothing. */
+    {"computed.orders_count in []", 0, 0},
+    {"traits.city in []", 0, 0},
     {"computed.revenue_total = 120.5", 1, 0},
     {"computed.revenue_total = 0", 0, 1},
     {"computed.revenue_total > 120 and computed.revenue_total < 121", 1, 0},
