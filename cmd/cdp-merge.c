@@ -1016,13 +1016,12 @@ run_fuzzy(struct merge *mg)
             json_t *evidence = json_loads(line, 0, NULL);
             const char *pair[2] = {json_string_value(json_object_get(evidence, "a_identifier")),
                                    json_string_value(json_object_get(evidence, "b_identifier"))};
-            json_t *merge = json_pack("{s:s,s:O,s:O,s:O,s:O}", "rule", "fuzzy", "profiles",
+            json_t *merge = json_pack("{s:s,s:o,s:O,s:O,s:O}", "rule", "fuzzy", "profiles",
                                       json_pack("[OO]", json_object_get(evidence, "a"),
                                                 json_object_get(evidence, "b")),
                                       "probability", json_object_get(evidence, "probability"),
                                       "weight", json_object_get(evidence, "weight"), "fields",
                                       json_object_get(evidence, "fields"));
-            json_decref(json_object_get(merge, "profiles")); /* packed with O: one ref too many */
             apply_link(&ap, pair, 2, merge);
             json_decref(evidence);
         }
