@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "utf8_reference.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -42,41 +43,6 @@ check(bool ok, const char *what, const char *a, size_t alen, const char *b, size
 
 /* ------------------------------------------------------------------------ */
 /* References                                                               */
-
-/* Strict UTF-8 (RFC 3629) validation, one code point at a time. */
-static bool
-utf8_valid(const unsigned char *s, size_t len)
-{
-    size_t i = 0;
-    while (i < len) {
-        unsigned c = s[i];
-        size_t n;
-        uint32_t cp, min;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if ((c & 0xE0) == 0xC0) {
-            n = 2, cp = c & 0x1F, min = 0x80;
-        } else if ((c & 0xF0) == 0xE0) {
-            n = 3, cp = c & 0x0F, min = 0x800;
-        } else if ((c & 0xF8) == 0xF0) {
-            n = 4, cp = c & 0x07, min = 0x10000;
-        } else {
-            return false;
-        }
-        if (len - i < n)
-            return false;
-        for (size_t k = 1; k < n; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return false;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return false;
-        i += n;
-    }
-    return true;
-}
 
 /* Windows-1252 at 0x80..0x9F, with the five undefined bytes kept as C1 controls. */
 static const uint32_t windows_1252[32] = {
@@ -97,7 +63,7 @@ ref_decode(const unsigned char *s, size_t len, uint32_t *out)
     while (i < len && n < CDP_COMPARE_MAX_CHARS) {
         size_t k; /* the shortest valid prefix is the sequence */
         for (k = 1; k <= 4 && i + k <= len; k++) {
-            if (utf8_valid(s + i, k))
+            if (utf8_reference(s + i, k))
                 break;
         }
         if (k <= 4 && i + k <= len) {
@@ -210,7 +176,7 @@ checked_fold(const char *s, size_t len, size_t cap, size_t *outlen)
     size_t n = cdp_compare_fold(s, len, out, cap);
     check(n < cap, "fold fits the buffer", s, len, "", 0);
     check(out[n] == '\0' && strlen(out) == n, "fold NUL-terminated, no NUL inside", s, len, out, n);
-    check(utf8_valid((const unsigned char *)out, n), "fold is UTF-8", s, len, out, n);
+    check(utf8_reference((const unsigned char *)out, n), "fold is UTF-8", s, len, out, n);
     check(n == 0 || (out[0] != ' ' && out[n - 1] != ' '), "fold trimmed", s, len, out, n);
     check(strstr(out, "  ") == NULL, "fold has single spaces", s, len, out, n);
     *outlen = n;
