@@ -36,6 +36,7 @@ cdp_ingest_free(struct cdp_ingest *ing)
     cdp_buf_free(&ing->record);
     cdp_buf_free(&ing->warnings);
     json_decref(ing->purposes);
+    cdp_survive_free(ing->rules);
 }
 
 int
@@ -78,6 +79,11 @@ cdp_ingest_begin(struct cdp_ingest *ing)
     }
     json_decref(ing->purposes);
     if ((ing->purposes = cdp_consent_purposes(ing->store, ing->txn, &rc)) == NULL) {
+        cdp_ingest_abort(ing);
+        return rc;
+    }
+    cdp_survive_free(ing->rules);
+    if ((rc = cdp_survive_load(ing->store, ing->txn, &ing->rules)) != 0) {
         cdp_ingest_abort(ing);
         return rc;
     }
@@ -669,7 +675,7 @@ merge_into(struct cdp_ingest *ing, struct cdp_profile *winner, struct cdp_profil
     json_object_set_new(entry, "loser_identifiers", profile_identifiers_json(loser));
     int rc = move_profile_data(ing, loser, &winner->id);
     if (rc == 0) {
-        cdp_profile_merge(winner, loser);
+        cdp_profile_merge(winner, loser, ing->rules);
         rc = recompute_from_events(ing, winner, true);
     }
     if (rc == 0)
@@ -706,7 +712,7 @@ suppressed(struct cdp_ingest *ing, const struct cdp_event *ev, bool *hit)
  */
 static void
 apply_traits(struct cdp_profile *p, json_t *traits, const struct cdp_event *ev,
-             const struct cdp_ingest_options *options)
+             const struct cdp_ingest_options *options, const struct cdp_survive *rules)
 {
     const char *name;
     json_t *value;
@@ -718,11 +724,30 @@ apply_traits(struct cdp_profile *p, json_t *traits, const struct cdp_event *ev,
             cdp_identifier_normalize(name, json_string_value(value), options->event.country, text,
                                      sizeof text, &why)) {
             json_t *clean = json_string(strchr(text, ':') + 1);
-            cdp_profile_set_trait(p, name, clean, ev->time, options->source);
+            cdp_profile_set_trait(p, name, clean, ev->time, options->source,
+                                  cdp_survive_rule_for(rules, name));
             json_decref(clean);
             continue;
         }
-        cdp_profile_set_trait(p, name, value, ev->time, options->source);
+        cdp_profile_set_trait(p, name, value, ev->time, options->source,
+                              cdp_survive_rule_for(rules, name));
+    }
+}
+
+/* Sets the traits an event carries: identify traits, context.traits, a group's id. */
+static void
+event_traits(struct cdp_ingest *ing, struct cdp_profile *p, const struct cdp_event *ev,
+             json_t *root)
+{
+    if (ev->type == CDP_EVENT_IDENTIFY && ev->traits)
+        apply_traits(p, ev->traits, ev, ing->options, ing->rules);
+    if (ev->context_traits)
+        apply_traits(p, ev->context_traits, ev, ing->options, ing->rules);
+    if (ev->type == CDP_EVENT_GROUP) {
+        json_t *group = json_object_get(root, "groupId");
+        if (json_is_string(group) || json_is_integer(group))
+            cdp_profile_set_trait(p, "group_id", group, ev->time, ing->options->source,
+                                  cdp_survive_rule_for(ing->rules, "group_id"));
     }
 }
 
@@ -1122,15 +1147,7 @@ cdp_ingest_event(struct cdp_ingest *ing, json_t *root, const char *raw, size_t r
         h->first_seen = ev.time;
     if (ev.time > h->last_seen)
         h->last_seen = ev.time;
-    if (ev.type == CDP_EVENT_IDENTIFY && ev.traits)
-        apply_traits(p, ev.traits, &ev, ing->options);
-    if (ev.context_traits)
-        apply_traits(p, ev.context_traits, &ev, ing->options);
-    if (ev.type == CDP_EVENT_GROUP) {
-        json_t *group = json_object_get(root, "groupId");
-        if (json_is_string(group) || json_is_integer(group))
-            cdp_profile_set_trait(p, "group_id", group, ev.time, ing->options->source);
-    }
+    event_traits(ing, p, &ev, root);
     if (ev.type == CDP_EVENT_PAGE || ev.type == CDP_EVENT_SCREEN)
         h->page_views++;
     enum cdp_counter counter = ev.type == CDP_EVENT_TRACK

@@ -18,6 +18,7 @@
 #include "computed.h"
 #include "event.h"
 #include "store.h"
+#include "survive.h"
 
 #include <jansson.h>
 #include <stdint.h>
@@ -76,6 +77,7 @@ struct cdp_ingest {
     struct cdp_buf record;
     struct cdp_buf warnings;
     json_t *purposes;          /* the store's consent purposes, loaded with the transaction */
+    struct cdp_survive *rules; /* the store's survivorship rules (NULL: none), likewise */
     uint64_t consent_records;  /* consent records written, over the engine's life */
     struct cdp_id last_profile; /* the profile the last landed event went to */
 };

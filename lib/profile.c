@@ -3,6 +3,7 @@
  */
 #include "profile.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static json_t *load_object(const unsigned char *data, uint32_t len);
@@ -225,33 +226,118 @@ cdp_profile_each_identifier(const struct cdp_profile *p,
     }
 }
 
-/* Orders two trait entries [value, time, source]; >0 when a wins. */
-static int
-compare_trait(json_t *value_a, int64_t time_a, const char *source_a, json_t *entry_b)
+/*
+ * "frequent": the entry keeps, as its fourth member, how often each value
+ * (by its JSON text) came, with the time and source of its latest coming:
+ * {"text": [count, time, "source"]}.  The value kept is the one that came
+ * most often; ties go to the later, then as for "recent".
+ */
+static bool
+count_better(json_int_t na, int64_t ta, const char *sa, const char *xa, json_int_t nb,
+             int64_t tb, const char *sb, const char *xb)
 {
-    int64_t time_b = json_integer_value(json_array_get(entry_b, 1));
-    if (time_a != time_b)
-        return time_a > time_b ? 1 : -1;
-    const char *source_b = json_string_value(json_array_get(entry_b, 2));
-    int c = strcmp(source_a ? source_a : "", source_b ? source_b : "");
+    if (na != nb)
+        return na > nb;
+    if (ta != tb)
+        return ta > tb;
+    int c = strcmp(sa, sb);
     if (c != 0)
-        return c;
-    char *ta = json_dumps(value_a, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-    char *tb =
-        json_dumps(json_array_get(entry_b, 0), JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-    c = strcmp(ta ? ta : "", tb ? tb : "");
-    free(ta);
-    free(tb);
-    return c;
+        return c > 0;
+    return strcmp(xa, xb) > 0;
+}
+
+#define COUNT_N(c) json_integer_value(json_array_get(c, 0))
+#define COUNT_T(c) ((int64_t)json_integer_value(json_array_get(c, 1)))
+#define COUNT_S(c) (json_string_value(json_array_get(c, 2)) ? json_string_value(json_array_get(c, 2)) : "")
+
+static void
+count_value(json_t *counts, const char *text, json_int_t n, int64_t time, const char *source)
+{
+    json_t *c = json_object_get(counts, text);
+    if (c == NULL) {
+        json_object_set_new(counts, text, json_pack("[I,I,s]", n, (json_int_t)time, source));
+    } else {
+        json_array_set_new(c, 0, json_integer(COUNT_N(c) + n));
+        if (time > COUNT_T(c) || (time == COUNT_T(c) && strcmp(source, COUNT_S(c)) > 0)) {
+            json_array_set_new(c, 1, json_integer(time));
+            json_array_set_new(c, 2, json_string(source));
+        }
+    }
+    if (json_object_size(counts) <= CDP_SURVIVE_FREQUENT_MAX)
+        return;
+    /* Past the cap, the value least worth keeping goes. */
+    const char *key, *worst = NULL;
+    json_t *v, *w = NULL;
+    json_object_foreach(counts, key, v)
+    {
+        if (worst == NULL || count_better(COUNT_N(w), COUNT_T(w), COUNT_S(w), worst, COUNT_N(v),
+                                          COUNT_T(v), COUNT_S(v), key)) {
+            worst = key;
+            w = v;
+        }
+    }
+    json_object_del(counts, worst);
+}
+
+static void
+set_frequent(struct cdp_profile *p, const char *name, json_t *value, json_int_t n, int64_t time,
+             const char *source, json_t *more)
+{
+    json_t *old = json_object_get(p->traits, name);
+    json_t *counts = json_is_array(old) ? json_array_get(old, 3) : NULL;
+    counts = json_is_object(counts) ? json_incref(counts) : json_object();
+    if (json_object_size(counts) == 0 && json_is_array(old)) {
+        /* Kept under another rule until now: it counts once. */
+        char *t = json_dumps(json_array_get(old, 0), JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+        const char *s = json_string_value(json_array_get(old, 2));
+        count_value(counts, t ? t : "null", 1, json_integer_value(json_array_get(old, 1)),
+                    s ? s : "");
+        free(t);
+    }
+    if (more != NULL) {
+        const char *key;
+        json_t *c;
+        json_object_foreach(more, key, c)
+        {
+            if (json_is_array(c))
+                count_value(counts, key, COUNT_N(c), COUNT_T(c), COUNT_S(c));
+        }
+    } else {
+        char *t = json_dumps(value, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+        count_value(counts, t ? t : "null", n, time, source ? source : "");
+        free(t);
+    }
+    const char *key, *best = NULL;
+    json_t *c, *b = NULL;
+    json_object_foreach(counts, key, c)
+    {
+        if (best == NULL ||
+            count_better(COUNT_N(c), COUNT_T(c), COUNT_S(c), key, COUNT_N(b), COUNT_T(b),
+                         COUNT_S(b), best)) {
+            best = key;
+            b = c;
+        }
+    }
+    json_t *kept = json_loads(best, JSON_DECODE_ANY, NULL);
+    json_t *entry = json_pack("[o,I,s,o]", kept ? kept : json_null(), (json_int_t)COUNT_T(b),
+                              COUNT_S(b), counts);
+    json_object_set_new(p->traits, name, entry);
 }
 
 bool
 cdp_profile_set_trait(struct cdp_profile *p, const char *name, json_t *value, int64_t time,
-                      const char *source)
+                      const char *source, const struct cdp_survive_rule *rule)
 {
     cdp_profile_load(p);
+    if (rule && rule->policy == CDP_SURVIVE_FREQUENT) {
+        set_frequent(p, name, value, 1, time, source, NULL);
+        return true;
+    }
     json_t *old = json_object_get(p->traits, name);
-    if (old != NULL && json_is_array(old) && compare_trait(value, time, source, old) <= 0)
+    if (old != NULL && json_is_array(old) &&
+        cdp_survive_compare(rule, value, time, source, json_array_get(old, 0),
+                            json_integer_value(json_array_get(old, 1)),
+                            json_string_value(json_array_get(old, 2))) <= 0)
         return false;
     json_t *entry = json_array();
     json_array_append(entry, value);
@@ -331,7 +417,8 @@ add_identifier_cb(const char *identifier, void *ctx)
 }
 
 void
-cdp_profile_merge(struct cdp_profile *dst, struct cdp_profile *src)
+cdp_profile_merge(struct cdp_profile *dst, struct cdp_profile *src,
+                  const struct cdp_survive *rules)
 {
     cdp_profile_load(dst);
     cdp_profile_load(src);
@@ -344,9 +431,15 @@ cdp_profile_merge(struct cdp_profile *dst, struct cdp_profile *src)
     json_t *entry;
     json_object_foreach(src->traits, name, entry)
     {
-        cdp_profile_set_trait(dst, name, json_array_get(entry, 0),
-                              json_integer_value(json_array_get(entry, 1)),
-                              json_string_value(json_array_get(entry, 2)));
+        const struct cdp_survive_rule *rule = cdp_survive_rule_for(rules, name);
+        json_t *counts = json_array_get(entry, 3);
+        if (rule && rule->policy == CDP_SURVIVE_FREQUENT && json_is_object(counts) &&
+            json_object_size(counts) > 0)
+            set_frequent(dst, name, NULL, 0, 0, NULL, counts);
+        else
+            cdp_profile_set_trait(dst, name, json_array_get(entry, 0),
+                                  json_integer_value(json_array_get(entry, 1)),
+                                  json_string_value(json_array_get(entry, 2)), rule);
     }
     const char *group;
     json_t *values;

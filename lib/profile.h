@@ -16,6 +16,7 @@
 
 #include "buf.h"
 #include "hash.h"
+#include "survive.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -121,12 +122,14 @@ void cdp_profile_each_identifier(const struct cdp_profile *p,
                                  void (*fn)(const char *identifier, void *ctx), void *ctx);
 
 /*
- * Sets a trait if time is later than the time the trait has (ties go to the
+ * Offers a value of a trait, given at time by source, and keeps the one the
+ * trait's survivorship rule prefers (NULL: the latest; ties go to the
  * greater source name, then the greater value text, so the result does not
- * depend on arrival order).  value is borrowed.  Returns true when it changed.
+ * depend on arrival order; see survive.h).  Under "frequent" the entry also
+ * counts each value.  value is borrowed.  Returns true when it changed.
  */
 bool cdp_profile_set_trait(struct cdp_profile *p, const char *name, json_t *value, int64_t time,
-                           const char *source);
+                           const char *source, const struct cdp_survive_rule *rule);
 
 /* Adds delta to tallies[group][value]; drops the entry when it reaches 0. */
 void cdp_profile_tally(struct cdp_profile *p, const char *group, const char *value, int delta);
@@ -135,12 +138,14 @@ void cdp_profile_tally(struct cdp_profile *p, const char *group, const char *val
 const char *cdp_profile_top_tally(struct cdp_profile *p, const char *group);
 
 /*
- * Folds src into dst: identifiers, traits (by time), tallies and additive
+ * Folds src into dst: identifiers, traits (by their survivorship rules, from
+ * rules, which may be NULL), tallies and additive
  * counters; dates take min/max; the anchor becomes the earlier one.  Counters
  * that depend on the order of events (visits, time on site, abandoned carts)
  * are left for the caller to recompute from the merged events.
  */
-void cdp_profile_merge(struct cdp_profile *dst, struct cdp_profile *src);
+void cdp_profile_merge(struct cdp_profile *dst, struct cdp_profile *src,
+                       const struct cdp_survive *rules);
 
 /* True when (time, message) is earlier than the profile's anchor. */
 bool cdp_profile_before_anchor(const struct cdp_profile *p, int64_t time,

@@ -134,7 +134,7 @@ static void
 set_json(struct cdp_profile *p, const char *trait, json_t *value)
 {
     static int64_t time = 1000;
-    cdp_profile_set_trait(p, trait, value, ++time, "test");
+    cdp_profile_set_trait(p, trait, value, ++time, "test", NULL);
     json_decref(value);
 }
 

@@ -203,7 +203,7 @@ static char a_hex[CDP_ID_HEX_SIZE];
 static void
 set_trait(struct cdp_profile *p, const char *name, json_t *value)
 {
-    cdp_profile_set_trait(p, name, value, 1000, "crm");
+    cdp_profile_set_trait(p, name, value, 1000, "crm", NULL);
     json_decref(value);
 }
 

@@ -141,13 +141,13 @@ test_round_trip(void)
     CHECK(!cdp_profile_has_identifier(&p, "email:a@example.co"));
 
     json_t *v = json_string("Jane");
-    CHECK(cdp_profile_set_trait(&p, "firstName", v, 100, "crm"));
+    CHECK(cdp_profile_set_trait(&p, "firstName", v, 100, "crm", NULL));
     json_decref(v);
     v = json_pack("{s:i,s:[s,s]}", "n", 3, "tags", "x", "y");
-    CHECK(cdp_profile_set_trait(&p, "nested", v, 200, NULL));
+    CHECK(cdp_profile_set_trait(&p, "nested", v, 200, NULL, NULL));
     json_decref(v);
     v = json_string("caf\xc3\xa9");
-    CHECK(cdp_profile_set_trait(&p, "city", v, -5, "web"));
+    CHECK(cdp_profile_set_trait(&p, "city", v, -5, "web", NULL));
     json_decref(v);
     cdp_profile_tally(&p, "payment_method", "card", 2);
     cdp_profile_tally(&p, "category", "Books", 1);
@@ -297,10 +297,10 @@ test_round_trip(void)
     cdp_profile_free(&d);
     CHECK(cdp_profile_decode(&d, &id, rec.data, rec.len));
     v = json_string("Older");
-    CHECK(!cdp_profile_set_trait(&d, "firstName", v, 50, "crm")); /* the stored one is later */
+    CHECK(!cdp_profile_set_trait(&d, "firstName", v, 50, "crm", NULL)); /* the stored one is later */
     json_decref(v);
     v = json_string("Newer");
-    CHECK(cdp_profile_set_trait(&d, "firstName", v, 150, "crm"));
+    CHECK(cdp_profile_set_trait(&d, "firstName", v, 150, "crm", NULL));
     json_decref(v);
     CHECK_STR(trait(&d, "firstName"), "\"Newer\"");
     CHECK_STR(trait(&d, "city"), "\"caf\xc3\xa9\"");
@@ -321,7 +321,7 @@ static bool
 set(struct cdp_profile *p, const char *name, const char *value, int64_t time, const char *source)
 {
     json_t *v = json_string(value);
-    bool changed = cdp_profile_set_trait(p, name, v, time, source);
+    bool changed = cdp_profile_set_trait(p, name, v, time, source, NULL);
     json_decref(v);
     return changed;
 }
@@ -348,7 +348,7 @@ test_traits(void)
     CHECK_STR(trait(&p, "old"), "\"y\"");
     /* A null value is a value like any other. */
     json_t *null = json_null();
-    CHECK(cdp_profile_set_trait(&p, "gone", null, 10, "web"));
+    CHECK(cdp_profile_set_trait(&p, "gone", null, 10, "web", NULL));
     CHECK_STR(dump(json_object_get(p.traits, "gone")), "[null,10,\"web\"]");
     json_decref(null);
     cdp_profile_free(&p);
@@ -391,10 +391,10 @@ test_traits(void)
     cdp_profile_init(&a, &id);
     cdp_profile_init(&b, &id);
     json_t *n = json_integer(5), *s = json_string("5");
-    cdp_profile_set_trait(&a, "k", n, 1, "s");
-    cdp_profile_set_trait(&a, "k", s, 1, "s");
-    cdp_profile_set_trait(&b, "k", s, 1, "s");
-    cdp_profile_set_trait(&b, "k", n, 1, "s");
+    cdp_profile_set_trait(&a, "k", n, 1, "s", NULL);
+    cdp_profile_set_trait(&a, "k", s, 1, "s", NULL);
+    cdp_profile_set_trait(&b, "k", s, 1, "s", NULL);
+    cdp_profile_set_trait(&b, "k", n, 1, "s", NULL);
     CHECK(same_encoding(&a, &b));
     json_decref(n);
     json_decref(s);
@@ -585,9 +585,9 @@ test_merge(void)
     make_side(&b, 1);
 
     copy_profile(&ab, &a);
-    cdp_profile_merge(&ab, &b); /* b into a */
+    cdp_profile_merge(&ab, &b, NULL); /* b into a */
     copy_profile(&ba, &b);
-    cdp_profile_merge(&ba, &a); /* a into b */
+    cdp_profile_merge(&ba, &a, NULL); /* a into b */
 
     CHECK_INT(ab.head.revenue_micros, 1750000);
     CHECK_INT(ba.head.revenue_micros, 1750000);
@@ -647,11 +647,11 @@ test_merge(void)
     struct cdp_id eid = id_of("anon:empty");
     cdp_profile_init(&e, &eid);
     copy_profile(&ae, &a);
-    cdp_profile_merge(&ae, &e);
+    cdp_profile_merge(&ae, &e, NULL);
     CHECK(same_encoding(&ae, &a));
     cdp_profile_free(&ae);
     /* ... and an empty profile that takes one becomes a copy (id aside). */
-    cdp_profile_merge(&e, &a);
+    cdp_profile_merge(&e, &a, NULL);
     e.head.visits = a.head.visits;
     e.head.time_on_site_ms = a.head.time_on_site_ms;
     e.head.abandoned_carts = a.head.abandoned_carts;
@@ -664,9 +664,9 @@ test_merge(void)
     make_side(&y, 1);
     y.head.anchor_time = x.head.anchor_time;
     copy_profile(&xy, &x);
-    cdp_profile_merge(&xy, &y);
+    cdp_profile_merge(&xy, &y, NULL);
     copy_profile(&yx, &y);
-    cdp_profile_merge(&yx, &x);
+    cdp_profile_merge(&yx, &x, NULL);
     CHECK(memcmp(xy.head.anchor_message, y.head.anchor_message, 16) == 0);
     CHECK(memcmp(yx.head.anchor_message, y.head.anchor_message, 16) == 0);
     cdp_profile_free(&x);
