@@ -21,6 +21,8 @@
 #include "lookup.h"
 #include "match.h"
 #include "profile.h"
+#include "rebuild.h"
+#include "survive.h"
 #include "store.h"
 #include "subject.h"
 #include "timeparse.h"
@@ -65,6 +67,11 @@ enum {
     OPT_REJECT,
     OPT_COUNTRY,
     OPT_RECALL,
+    OPT_REBUILD,
+    OPT_UNDO,
+    OPT_RULES,
+    OPT_RULE,
+    OPT_COUNT,
 };
 
 static void
@@ -76,6 +83,7 @@ usage(FILE *out)
             "       cdp-merge --fuzzy [--apply] [options]     (the store's profiles)\n"
             "       cdp-merge --pairs < pairs.txt | --why ID | --quarantine\n"
             "       cdp-merge --approve SEQ | --reject SEQ\n"
+            "       cdp-merge --rebuild | --undo SEQ | --rules | --rule TRAIT=RULE...\n"
             "Find the records that describe the same person with a probabilistic model\n"
             "(Fellegi-Sunter) trained on the records themselves, and write every record\n"
             "with a cluster_id column: the key of the first record of its cluster.\n"
@@ -115,7 +123,18 @@ usage(FILE *out)
             "      --quarantine        list the merges that merge protection refused\n"
             "      --approve SEQ       merge the profiles of quarantined merge SEQ\n"
             "      --reject SEQ        settle quarantined merge SEQ without merging\n"
-            "      --country CC        default region of national phone numbers (FR)\n"
+            "      --rebuild           build every profile again from the stored events, in\n"
+            "                          time order, under the current rules\n"
+            "      --undo SEQ          split the profile that merge SEQ made, and keep its\n"
+            "                          two sides apart from then on\n"
+            "      --dry-run           with --fuzzy, --rebuild, --undo, --rule: change nothing\n"
+            "      --rules             the survivorship rule of each trait\n"
+            "      --rule TRAIT=RULE   set a trait's rule (* for every other trait): recent,\n"
+            "                          first, frequent, nonempty or source:A,B,...; TRAIT=\n"
+            "                          removes it; every profile's traits are set again\n"
+            "      --count NAME=COUNTER  count event NAME as cdp-ingest --count did (replays)\n"
+            "      --country CC        default region of national phone numbers (FR; for\n"
+            "                          replays, as given to cdp-ingest, else none)\n"
             "\n%s",
             cdp_cli_common_help);
 }
@@ -137,8 +156,9 @@ struct table {
 struct merge {
     struct cdp_common common;
     bool dedupe, link, explain, show_model, no_tf;
-    bool fuzzy, apply, pairs, list_quarantine;
-    const char *why, *approve, *reject, *country;
+    bool fuzzy, apply, dry_run, pairs, list_quarantine, rebuild, show_rules, country_given;
+    const char *why, *approve, *reject, *country, *undo;
+    json_t *set_rules; /* --rule: trait -> rule text ("" to remove) */
     struct cdp_store store;
     bool store_open;
     struct cdp_counter_map *counters;
@@ -1294,6 +1314,370 @@ run_settle(struct merge *mg, const char *arg, bool approve)
                      approve ? (ap.merged ? ": profiles merged" : ": nothing left to merge") : "");
 }
 
+/* ---- profiles built again from their events ---- */
+
+/* The engine's options for a replay: those of cdp-ingest, with --country and --count. */
+static void
+replay_options(const struct merge *mg, struct cdp_ingest_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->source = "cdp-merge";
+    o->limits = (struct cdp_limits)CDP_LIMITS_DEFAULT;
+    o->counters = mg->counters;
+    o->event.country = mg->country_given ? mg->country : NULL;
+}
+
+/* Bytes of the data file in use: a rebuild writes about as much again. */
+static size_t
+store_used(struct merge *mg)
+{
+    MDB_envinfo info;
+    MDB_stat st;
+    if (mdb_env_info(mg->store.env, &info) != 0 || mdb_env_stat(mg->store.env, &st) != 0)
+        return 0;
+    return (info.me_last_pgno + 1) * (size_t)st.ms_psize;
+}
+
+static void
+report_rebuild(struct merge *mg, const struct cdp_rebuild_stats *st, json_t *line)
+{
+    const char *s = st->warnings.data, *end = s ? s + st->warnings.len : NULL;
+    while (s && s < end) {
+        size_t n = strcspn(s, "\n");
+        cdp_cli_warn("%.*s", (int)n, s);
+        s += n + 1;
+    }
+    json_object_set_new(line, "profiles_before", json_integer((json_int_t)st->profiles_before));
+    json_object_set_new(line, "profiles_after", json_integer((json_int_t)st->profiles_after));
+    json_object_set_new(line, "events", json_integer((json_int_t)st->events));
+    json_object_set_new(line, "not_replayed", json_integer((json_int_t)st->not_replayed));
+    json_object_set_new(line, "merges", json_integer((json_int_t)st->merges));
+    json_object_set_new(line, "refused", json_integer((json_int_t)st->refused));
+    json_object_set_new(line, "consent_carried", json_integer((json_int_t)st->consent_carried));
+    json_object_set_new(line, "grants_dropped", json_integer((json_int_t)st->grants_dropped));
+    json_object_set_new(line, "settled", json_integer((json_int_t)st->settled));
+    if (!!mg->dry_run)
+        json_object_set_new(line, "dry_run", json_true());
+    char *text = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    printf("%s\n", text);
+    free(text);
+    if (!mg->common.quiet) {
+        cdp_cli_warn("%llu profiles taken apart, %llu events replayed, %llu profiles made: %llu "
+                     "merges, %llu refused",
+                     (unsigned long long)st->profiles_before, (unsigned long long)st->events,
+                     (unsigned long long)st->profiles_after, (unsigned long long)st->merges,
+                     (unsigned long long)st->refused);
+        if (st->grants_dropped)
+            cdp_cli_warn("%llu consent grants not carried: the profile they were given to is "
+                         "now several; record them again for the right person",
+                         (unsigned long long)st->grants_dropped);
+        if (!!mg->dry_run)
+            cdp_cli_warn("a dry run: nothing changed");
+    }
+    if (st->not_replayed)
+        mg->rejected += st->not_replayed;
+}
+
+/*
+ * One write transaction for a rebuild: begins the engine and a read
+ * transaction on the same state (for the old records), and runs fn; on
+ * MDB_MAP_FULL grows the map and runs it again.  Commits unless a dry run.
+ */
+struct rebuild_job {
+    struct merge *mg;
+    int (*fn)(struct rebuild_job *job, struct cdp_ingest *ing, MDB_txn *old);
+    struct cdp_rebuild_stats st;
+    json_t *line; /* what the job reports on stdout */
+    const char *arg;
+};
+
+static void
+run_job(struct rebuild_job *job, size_t reserve)
+{
+    struct merge *mg = job->mg;
+    int rc;
+    if ((rc = cdp_store_reserve_bytes(&mg->store, reserve)) != 0)
+        store_failed(mg, rc);
+    for (;;) {
+        struct cdp_ingest_options o;
+        struct cdp_ingest ing;
+        MDB_txn *old = NULL;
+        replay_options(mg, &o);
+        cdp_ingest_init(&ing, &mg->store, &o, mg->common.now);
+        memset(&job->st, 0, sizeof job->st);
+        json_decref(job->line);
+        job->line = json_object();
+        rc = cdp_ingest_begin(&ing);
+        /* Without --country, the region cdp-ingest was last given. */
+        char country[8];
+        MDB_val cv;
+        if (rc == 0 && !mg->country_given &&
+            cdp_store_meta_get(&mg->store, ing.txn, "country", &cv) == 0 &&
+            cv.mv_size < sizeof country) {
+            memcpy(country, cv.mv_data, cv.mv_size);
+            country[cv.mv_size] = '\0';
+            o.event.country = country;
+        }
+        if (rc == 0)
+            rc = cdp_store_begin(&mg->store, false, &old);
+        if (rc == 0)
+            rc = job->fn(job, &ing, old);
+        if (old)
+            mdb_txn_abort(old);
+        if (rc == MDB_MAP_FULL) {
+            cdp_ingest_free(&ing);
+            cdp_buf_free(&job->st.warnings);
+            if ((rc = cdp_store_grow(&mg->store)) != 0)
+                store_failed(mg, rc);
+            continue;
+        }
+        if (rc != 0)
+            store_failed(mg, rc);
+        if (!!mg->dry_run)
+            cdp_ingest_abort(&ing);
+        else if ((rc = cdp_ingest_commit(&ing)) != 0)
+            store_failed(mg, rc);
+        cdp_ingest_free(&ing);
+        break;
+    }
+}
+
+static int
+rebuild_all(struct rebuild_job *job, struct cdp_ingest *ing, MDB_txn *old)
+{
+    uint64_t seq;
+    int rc = cdp_rebuild_log(ing, json_pack("{s:s}", "action", "rebuild"), &seq);
+    if (rc != 0)
+        return rc;
+    ing->replay = seq;
+    json_object_set_new(job->line, "rebuild", json_integer((json_int_t)seq));
+    return cdp_rebuild_all(ing, old, &job->st);
+}
+
+/* --rebuild: every profile again from the stored events, under the current rules. */
+static void
+run_rebuild(struct merge *mg)
+{
+    open_store(mg, true);
+    struct rebuild_job job = {.mg = mg, .fn = rebuild_all};
+    run_job(&job, store_used(mg) + (256u << 20));
+    report_rebuild(mg, &job.st, job.line);
+    cdp_buf_free(&job.st.warnings);
+    json_decref(job.line);
+}
+
+static json_t *
+mergelog_entry(struct merge *mg, MDB_txn *txn, uint64_t seq)
+{
+    unsigned char k8[8];
+    cdp_store_put_be64(k8, seq);
+    MDB_val k = {8, k8}, v;
+    int rc = mdb_get(txn, mg->store.dbi[CDP_DB_MERGELOG], &k, &v);
+    if (rc == MDB_NOTFOUND)
+        return NULL;
+    if (rc != 0)
+        store_failed(mg, rc);
+    return json_loadb(v.mv_data, v.mv_size, 0, NULL);
+}
+
+static int
+undo_merge(struct rebuild_job *job, struct cdp_ingest *ing, MDB_txn *old)
+{
+    struct merge *mg = job->mg;
+    char *end;
+    unsigned long long seq = strtoull(job->arg, &end, 10);
+    json_t *entry = mergelog_entry(mg, ing->txn, seq);
+    const char *action = json_string_value(json_object_get(entry, "action"));
+    if (action == NULL || strcmp(action, "merge") != 0)
+        cdp_cli_die(CDP_EXIT_FAILURE, "merge-log entry %llu is %s%s, not a merge (see --why)", seq,
+                    entry ? "a " : "not there", action ? action : "");
+    size_t i;
+    json_t *sep;
+    json_array_foreach(ing->separations, i, sep)
+    {
+        if ((unsigned long long)json_integer_value(json_object_get(sep, "merge")) == seq)
+            cdp_cli_die(CDP_EXIT_FAILURE, "merge %llu was undone already", seq);
+    }
+    /* The profiles that hold the two sides' identifiers now. */
+    struct cdp_id ids[64];
+    size_t n = 0;
+    json_t *sides[2] = {json_object_get(entry, "winner_identifiers"),
+                        json_object_get(entry, "loser_identifiers")};
+    for (int k = 0; k < 2; k++) {
+        json_t *v;
+        json_array_foreach(sides[k], i, v)
+        {
+            const char *identifier = json_string_value(v);
+            if (identifier == NULL)
+                continue;
+            MDB_val ik = {strlen(identifier), (void *)identifier}, iv;
+            int rc = mdb_get(ing->txn, mg->store.dbi[CDP_DB_IDENTIFIERS], &ik, &iv);
+            if (rc == MDB_NOTFOUND)
+                continue;
+            if (rc != 0)
+                return rc;
+            size_t j;
+            for (j = 0; j < n; j++)
+                if (iv.mv_size == 16 && memcmp(ids[j].bytes, iv.mv_data, 16) == 0)
+                    break;
+            if (j == n && n < 64 && iv.mv_size == 16)
+                memcpy(ids[n++].bytes, iv.mv_data, 16);
+        }
+    }
+    if (n == 0)
+        cdp_cli_die(CDP_EXIT_FAILURE, "merge %llu: no profile holds its identifiers any more", seq);
+    /* From now on the two sides stay apart, through ingest and rebuilds alike. */
+    json_t *seps = ing->separations ? json_deep_copy(ing->separations) : json_array();
+    json_array_append_new(seps, json_pack("{s:I,s:O,s:O}", "merge", (json_int_t)seq, "a", sides[1],
+                                          "b", sides[0]));
+    char *text = json_dumps(seps, JSON_COMPACT);
+    int rc = cdp_store_meta_put(&mg->store, ing->txn, "separations", text, strlen(text));
+    free(text);
+    json_decref(ing->separations);
+    ing->separations = seps;
+    json_t *before = json_array();
+    for (size_t j = 0; j < n; j++) {
+        char hex[CDP_ID_HEX_SIZE];
+        cdp_hash_to_hex(&ids[j], hex);
+        json_array_append_new(before, json_string(hex));
+    }
+    uint64_t useq = 0;
+    if (rc == 0)
+        rc = cdp_rebuild_log(ing,
+                             json_pack("{s:s,s:I,s:O}", "action", "undo", "merge", (json_int_t)seq,
+                                       "profiles", before),
+                             &useq);
+    /* A merge cdp-merge made was an event of its own: it goes. */
+    struct cdp_id drop;
+    const char *message = json_string_value(json_object_get(entry, "message_id"));
+    bool decided = json_object_get(entry, "evidence") != NULL && message != NULL;
+    if (decided)
+        drop = cdp_hash_string(message);
+    json_t *made = json_array();
+    if (rc == 0) {
+        ing->replay = useq;
+        rc = cdp_rebuild_profiles(ing, old, ids, n, decided ? &drop : NULL, made, &job->st);
+    }
+    json_object_set_new(job->line, "undo", json_integer((json_int_t)useq));
+    json_object_set_new(job->line, "merge", json_integer((json_int_t)seq));
+    json_object_set_new(job->line, "before", before);
+    json_object_set_new(job->line, "profiles", made);
+    json_decref(entry);
+    return rc;
+}
+
+/* --undo SEQ: splits the profile that merge SEQ made, and keeps its sides apart. */
+static void
+run_undo(struct merge *mg, const char *arg)
+{
+    char *end;
+    unsigned long long seq = strtoull(arg, &end, 10);
+    if (end == arg || *end || seq == 0 || arg[0] == '-' || arg[0] == '+')
+        cdp_cli_usage_error("--undo wants the seq of a merge in the merge log (see --why)");
+    open_store(mg, true);
+    struct rebuild_job job = {.mg = mg, .fn = undo_merge, .arg = arg};
+    run_job(&job, 64u << 20);
+    report_rebuild(mg, &job.st, job.line);
+    cdp_buf_free(&job.st.warnings);
+    json_decref(job.line);
+}
+
+/* --rules: the survivorship rule of each trait named, and of the others ("*"). */
+static void
+run_rules(struct merge *mg)
+{
+    open_store(mg, false);
+    MDB_txn *txn;
+    struct cdp_survive *rules;
+    int rc = cdp_store_begin(&mg->store, false, &txn);
+    if (rc == 0)
+        rc = cdp_survive_load(&mg->store, txn, &rules);
+    if (rc != 0)
+        store_failed(mg, rc);
+    json_t *spec = rules ? json_deep_copy(rules->spec) : json_object();
+    if (json_object_get(spec, "*") == NULL)
+        json_object_set_new(spec, "*", json_string("recent"));
+    const char **names = cdp_xmalloc(json_object_size(spec) * sizeof *names);
+    size_t n = 0;
+    const char *name;
+    json_t *v;
+    json_object_foreach(spec, name, v)
+    {
+        names[n++] = name;
+    }
+    for (size_t a = 1; a < n; a++)
+        for (size_t b = a; b > 0 && strcmp(names[b - 1], names[b]) > 0; b--) {
+            const char *t = names[b];
+            names[b] = names[b - 1];
+            names[b - 1] = t;
+        }
+    for (size_t i = 0; i < n; i++) {
+        json_t *row = json_pack("{s:s,s:O}", "trait", names[i], "rule",
+                                json_object_get(spec, names[i]));
+        char *line = json_dumps(row, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        printf("%s\n", line);
+        free(line);
+        json_decref(row);
+    }
+    free(names);
+    json_decref(spec);
+    cdp_survive_free(rules);
+    mdb_txn_abort(txn);
+}
+
+static int
+set_rules(struct rebuild_job *job, struct cdp_ingest *ing, MDB_txn *old)
+{
+    (void)old;
+    struct merge *mg = job->mg;
+    json_t *spec = ing->rules ? json_deep_copy(ing->rules->spec) : json_object();
+    const char *name;
+    json_t *v;
+    json_object_foreach(mg->set_rules, name, v)
+    {
+        if (json_string_length(v) == 0)
+            json_object_del(spec, name);
+        else
+            json_object_set(spec, name, v);
+    }
+    char err[256];
+    struct cdp_survive *rules = cdp_survive_from_json(spec, err, sizeof err);
+    if (rules == NULL)
+        cdp_cli_die(CDP_EXIT_FAILURE, "%s", err);
+    int rc = cdp_survive_save(&mg->store, ing->txn, spec);
+    json_decref(spec);
+    cdp_survive_free(ing->rules);
+    ing->rules = rules;
+    uint64_t profiles = 0, changed = 0;
+    if (rc == 0)
+        rc = cdp_rebuild_traits(ing, &profiles, &changed);
+    json_object_set_new(job->line, "rules", json_deep_copy(rules->spec));
+    json_object_set_new(job->line, "profiles", json_integer((json_int_t)profiles));
+    json_object_set_new(job->line, "changed", json_integer((json_int_t)changed));
+    return rc;
+}
+
+/* --rule TRAIT=RULE...: saves the rules and sets every profile's traits again from its events. */
+static void
+run_set_rules(struct merge *mg)
+{
+    open_store(mg, true);
+    struct rebuild_job job = {.mg = mg, .fn = set_rules};
+    run_job(&job, store_used(mg) / 2 + (64u << 20));
+    if (!!mg->dry_run)
+        json_object_set_new(job.line, "dry_run", json_true());
+    char *text = json_dumps(job.line, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    printf("%s\n", text);
+    free(text);
+    if (!mg->common.quiet)
+        cdp_cli_warn("rules %s; the traits of %" JSON_INTEGER_FORMAT " profiles set again from "
+                     "their events, %" JSON_INTEGER_FORMAT " changed",
+                     !mg->dry_run ? "saved" : "not saved (a dry run)",
+                     json_integer_value(json_object_get(job.line, "profiles")),
+                     json_integer_value(json_object_get(job.line, "changed")));
+    json_decref(job.line);
+}
+
 /* ---- main ---- */
 
 static unsigned long
@@ -1348,6 +1732,11 @@ main(int argc, char **argv)
         {"reject", required_argument, NULL, OPT_REJECT},
         {"country", required_argument, NULL, OPT_COUNTRY},
         {"recall", required_argument, NULL, OPT_RECALL},
+        {"rebuild", no_argument, NULL, OPT_REBUILD},
+        {"undo", required_argument, NULL, OPT_UNDO},
+        {"rules", no_argument, NULL, OPT_RULES},
+        {"rule", required_argument, NULL, OPT_RULE},
+        {"count", required_argument, NULL, OPT_COUNT},
         {NULL, 0, NULL, 0},
     };
     static struct merge mg;
@@ -1421,6 +1810,45 @@ main(int argc, char **argv)
             break;
         case OPT_DRY_RUN:
             mg.apply = false;
+            mg.dry_run = true;
+            break;
+        case OPT_REBUILD:
+            mg.rebuild = true;
+            break;
+        case OPT_UNDO:
+            mg.undo = optarg;
+            break;
+        case OPT_RULES:
+            mg.show_rules = true;
+            break;
+        case OPT_RULE: {
+            const char *eq = strchr(optarg, '=');
+            char err[256], name[160];
+            struct cdp_survive_rule rule;
+            if (eq == NULL || (size_t)(eq - optarg) >= sizeof name)
+                cdp_cli_usage_error("--rule wants TRAIT=RULE, not '%s'", optarg);
+            memcpy(name, optarg, (size_t)(eq - optarg));
+            name[eq - optarg] = '\0';
+            if (!cdp_survive_name_ok(name))
+                cdp_cli_usage_error("--rule: '%s' is not a trait name (or *)", name);
+            if (eq[1] != '\0') {
+                if (!cdp_survive_parse_rule(eq + 1, &rule, err, sizeof err))
+                    cdp_cli_usage_error("--rule %s", err);
+                cdp_survive_rule_free(&rule);
+            }
+            if (mg.set_rules == NULL)
+                mg.set_rules = json_object();
+            json_object_set_new(mg.set_rules, name, json_string(eq + 1));
+            break;
+        }
+        case OPT_COUNT:
+            if (mg.counters == NULL)
+                mg.counters = cdp_computed_map_new();
+            {
+                char err[256];
+                if (!cdp_computed_map_add(mg.counters, optarg, err, sizeof err))
+                    cdp_cli_usage_error("--count: %s", err);
+            }
             break;
         case OPT_PAIRS:
             mg.pairs = true;
@@ -1439,6 +1867,7 @@ main(int argc, char **argv)
             break;
         case OPT_COUNTRY:
             mg.country = optarg;
+            mg.country_given = true;
             break;
         case OPT_THREADS:
             mg.options.threads = (unsigned)parse_count("--threads", optarg, 1, 64);
@@ -1448,10 +1877,14 @@ main(int argc, char **argv)
         }
     }
     int modes = mg.dedupe + mg.link + mg.fuzzy + mg.pairs + (mg.why != NULL) +
-                mg.list_quarantine + (mg.approve != NULL) + (mg.reject != NULL);
+                mg.list_quarantine + (mg.approve != NULL) + (mg.reject != NULL) + mg.rebuild +
+                (mg.undo != NULL) + mg.show_rules + (mg.set_rules != NULL);
     if (modes != 1)
         cdp_cli_usage_error("give one of --dedupe, --link A B, --fuzzy, --pairs, --why ID, "
-                            "--quarantine, --approve SEQ, --reject SEQ");
+                            "--quarantine, --approve SEQ, --reject SEQ, --rebuild, --undo SEQ, "
+                            "--rules, --rule TRAIT=RULE");
+    if (mg.dry_run && !(mg.fuzzy || mg.rebuild || mg.undo || mg.set_rules))
+        cdp_cli_usage_error("--dry-run goes with --fuzzy, --rebuild, --undo or --rule");
     if (mg.apply && !mg.fuzzy)
         cdp_cli_usage_error("--apply goes with --fuzzy");
     if (mg.country == NULL)
@@ -1461,7 +1894,8 @@ main(int argc, char **argv)
             cdp_cli_usage_error("unexpected argument '%s'", argv[optind]);
         if (mg.common.output)
             cdp_cli_atomic_stdout(mg.common.output);
-        mg.counters = cdp_computed_map_new();
+        if (mg.counters == NULL)
+            mg.counters = cdp_computed_map_new();
         if (mg.fuzzy)
             run_fuzzy(&mg);
         else if (mg.pairs)
@@ -1470,9 +1904,18 @@ main(int argc, char **argv)
             run_why(&mg);
         else if (mg.list_quarantine)
             run_quarantine(&mg);
+        else if (mg.rebuild)
+            run_rebuild(&mg);
+        else if (mg.undo)
+            run_undo(&mg, mg.undo);
+        else if (mg.show_rules)
+            run_rules(&mg);
+        else if (mg.set_rules)
+            run_set_rules(&mg);
         else
             run_settle(&mg, mg.approve ? mg.approve : mg.reject, mg.approve != NULL);
         cdp_computed_map_free(mg.counters);
+        json_decref(mg.set_rules);
         if (mg.store_open)
             cdp_store_close(&mg.store);
         return cdp_cli_finish_stdout(mg.rejected ? CDP_EXIT_REJECTED : CDP_EXIT_OK);

@@ -25,6 +25,7 @@ cdp_ingest_init(struct cdp_ingest *ing, struct cdp_store *store,
     ing->store = store;
     ing->options = options;
     ing->now = now;
+    ing->untimed_at = CDP_TIME_NONE;
 }
 
 void
@@ -37,6 +38,7 @@ cdp_ingest_free(struct cdp_ingest *ing)
     cdp_buf_free(&ing->warnings);
     json_decref(ing->purposes);
     cdp_survive_free(ing->rules);
+    json_decref(ing->separations);
 }
 
 int
@@ -82,8 +84,24 @@ cdp_ingest_begin(struct cdp_ingest *ing)
         cdp_ingest_abort(ing);
         return rc;
     }
+    /* The region national phone numbers were read in, for replays of these events. */
+    const char *country = ing->options->event.country;
+    if (country != NULL) {
+        MDB_val v;
+        rc = cdp_store_meta_get(ing->store, ing->txn, "country", &v);
+        if (rc == MDB_NOTFOUND ||
+            (rc == 0 && (v.mv_size != strlen(country) || memcmp(v.mv_data, country, v.mv_size))))
+            rc = cdp_store_meta_put(ing->store, ing->txn, "country", country, strlen(country));
+        if (rc != 0) {
+            cdp_ingest_abort(ing);
+            return rc;
+        }
+    }
     cdp_survive_free(ing->rules);
-    if ((rc = cdp_survive_load(ing->store, ing->txn, &ing->rules)) != 0) {
+    json_decref(ing->separations);
+    ing->separations = NULL;
+    if ((rc = cdp_survive_load(ing->store, ing->txn, &ing->rules)) != 0 ||
+        (rc = cdp_ingest_load_separations(ing->store, ing->txn, &ing->separations)) != 0) {
         cdp_ingest_abort(ing);
         return rc;
     }
@@ -104,6 +122,24 @@ cdp_ingest_abort(struct cdp_ingest *ing)
     if (ing->txn)
         mdb_txn_abort(ing->txn);
     ing->txn = NULL;
+}
+
+int
+cdp_ingest_load_separations(struct cdp_store *store, MDB_txn *txn, json_t **out)
+{
+    MDB_val v;
+    *out = NULL;
+    int rc = cdp_store_meta_get(store, txn, "separations", &v);
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc != 0)
+        return rc;
+    *out = json_loadb(v.mv_data, v.mv_size, 0, NULL);
+    if (json_is_array(*out))
+        return 0;
+    json_decref(*out);
+    *out = NULL;
+    return MDB_CORRUPTED;
 }
 
 void
@@ -295,6 +331,8 @@ mergelog_append(struct cdp_ingest *ing, json_t *entry, const struct cdp_event *e
     json_object_set_new(entry, "message_id", json_string(ev->message_id));
     json_object_set_new(entry, "source", json_string(ing->options->source));
     json_object_set_new(entry, "event_identifiers", event_identifiers_json(ev));
+    if (ing->replay != 0)
+        json_object_set_new(entry, "replay", json_integer((json_int_t)ing->replay));
     char *text = json_dumps(entry, JSON_COMPACT | JSON_REAL_PRECISION(10));
     json_decref(entry);
     cdp_store_put_be64(key, seq);
@@ -513,6 +551,10 @@ claim_order(struct cdp_ingest *ing, const char *prefix, const char *order_id,
     MDB_val key = {16, h.bytes}, value = {sizeof record, record};
     int rc = mdb_put(ing->txn, DBI(ing, CDP_DB_ORDERS), &key, &value, MDB_NOOVERWRITE);
     *first = rc == 0;
+    /* The claim may be this very event's, when its profile is built again. */
+    if (rc == MDB_KEYEXIST && value.mv_size == sizeof record &&
+        memcmp(value.mv_data, record, sizeof record) == 0)
+        *first = true;
     return rc == MDB_KEYEXIST ? 0 : rc;
 }
 
@@ -627,6 +669,83 @@ tally_identifier_cb(const char *identifier, void *ctx)
 {
     struct kind_tally *t = ctx;
     count_kind_of(identifier, t->kinds, t->counts, &t->nkinds, t->max);
+}
+
+/* ---- profiles kept apart by an undone merge ---- */
+
+/* The side of separation sep an identifier is on: 1 (a), 2 (b) or 0. */
+static int
+separation_side(json_t *sep, const char *identifier)
+{
+    static const char *const sides[] = {"a", "b"};
+    for (int k = 0; k < 2; k++) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(json_object_get(sep, sides[k]), i, v)
+        {
+            if (json_is_string(v) && strcmp(json_string_value(v), identifier) == 0)
+                return k + 1;
+        }
+    }
+    return 0;
+}
+
+struct sides_ctx {
+    json_t *sep;
+    int sides; /* bit 1: holds an identifier of side a; bit 2: of side b */
+};
+
+static void
+sides_cb(const char *identifier, void *ctx)
+{
+    struct sides_ctx *c = ctx;
+    c->sides |= separation_side(c->sep, identifier);
+}
+
+static int
+profile_sides(json_t *sep, const struct cdp_profile *p)
+{
+    struct sides_ctx c = {sep, 0};
+    cdp_profile_each_identifier(p, sides_cb, &c);
+    return c.sides;
+}
+
+/*
+ * The merge whose undoing keeps two of these profiles apart (one holds an
+ * identifier of one side only, another of the other side only), or 0.
+ */
+static json_int_t
+kept_apart(struct cdp_ingest *ing, struct cdp_profile *profiles, int n)
+{
+    size_t i;
+    json_t *sep;
+    json_array_foreach(ing->separations, i, sep)
+    {
+        int seen = 0;
+        for (int j = 0; j < n; j++) {
+            int sides = profile_sides(sep, &profiles[j]);
+            if (sides == 1 || sides == 2)
+                seen |= sides;
+        }
+        if (seen == 3)
+            return json_integer_value(json_object_get(sep, "merge"));
+    }
+    return 0;
+}
+
+/* The same for a new identifier joining profile p, or 0. */
+static json_int_t
+kept_apart_identifier(struct cdp_ingest *ing, const struct cdp_profile *p, const char *identifier)
+{
+    size_t i;
+    json_t *sep;
+    json_array_foreach(ing->separations, i, sep)
+    {
+        int side = separation_side(sep, identifier);
+        if (side != 0 && profile_sides(sep, p) == 3 - side)
+            return json_integer_value(json_object_get(sep, "merge"));
+    }
+    return 0;
 }
 
 /*
@@ -947,8 +1066,10 @@ cdp_ingest_event(struct cdp_ingest *ing, json_t *root, const char *raw, size_t r
 
     ing->stats.read++;
     cdp_buf_reset(&ing->warnings);
-    enum cdp_event_status status = cdp_event_read(&ev, root, &ing->options->event, ing->now,
-                                                  &ing->warnings, reason, reasonsize);
+    enum cdp_event_status status =
+        cdp_event_read(&ev, root, &ing->options->event,
+                       ing->untimed_at != CDP_TIME_NONE ? ing->untimed_at : ing->now,
+                       &ing->warnings, reason, reasonsize);
     for (size_t i = 0; i < ing->warnings.len; i++)
         ing->stats.warnings += ing->warnings.data[i] == '\n';
     if (status != CDP_EVENT_OK) {
@@ -1017,7 +1138,14 @@ cdp_ingest_event(struct cdp_ingest *ing, json_t *root, const char *raw, size_t r
     } else {
         char why[160];
         bool forced = ev.merge && json_is_true(json_object_get(ev.merge, "force"));
-        if (forced || merge_allowed(ing, profiles, nprofiles, &ev, mapped, why, sizeof why)) {
+        json_int_t apart = forced || ing->separations == NULL
+                               ? 0
+                               : kept_apart(ing, profiles, nprofiles);
+        if (apart != 0)
+            snprintf(why, sizeof why, "kept apart since merge %" JSON_INTEGER_FORMAT " was undone",
+                     apart);
+        if (apart == 0 &&
+            (forced || merge_allowed(ing, profiles, nprofiles, &ev, mapped, why, sizeof why))) {
             target = 0;
             for (int j = 1; j < nprofiles; j++)
                 if (cdp_profile_before_anchor(&profiles[target], profiles[j].head.anchor_time,
@@ -1062,10 +1190,19 @@ cdp_ingest_event(struct cdp_ingest *ing, json_t *root, const char *raw, size_t r
         char kind[64];
         kind_of(ev.identifiers[strongest], kind, sizeof kind);
         int limit = limit_of(&ing->options->limits, ev.identifiers[strongest]);
-        if (cdp_profile_count_kind(&profiles[target], kind) >= (size_t)limit) {
+        json_int_t apart = ing->separations == NULL ? 0
+                                                    : kept_apart_identifier(ing, &profiles[target],
+                                                                            ev.identifiers[strongest]);
+        if (apart != 0 || cdp_profile_count_kind(&profiles[target], kind) >= (size_t)limit) {
             char why[160];
-            snprintf(why, sizeof why, "%s would be a second %s identifier of profile",
-                     ev.identifiers[strongest], kind);
+            if (apart != 0)
+                snprintf(why, sizeof why,
+                         "%s kept apart from profile since merge %" JSON_INTEGER_FORMAT
+                         " was undone",
+                         ev.identifiers[strongest], apart);
+            else
+                snprintf(why, sizeof why, "%s would be a second %s identifier of profile",
+                         ev.identifiers[strongest], kind);
             json_t *entry = json_object(), *list = json_array();
             json_object_set_new(entry, "action", json_string("refused"));
             json_object_set_new(entry, "reason", json_string(why));
@@ -1088,6 +1225,14 @@ cdp_ingest_event(struct cdp_ingest *ing, json_t *root, const char *raw, size_t r
     for (int i = 0; i < ev.identifiers_count; i++) {
         if (mapped[i] || cdp_profile_has_identifier(p, ev.identifiers[i]))
             continue;
+        if (ing->separations != NULL && kept_apart_identifier(ing, p, ev.identifiers[i]) != 0) {
+            cdp_buf_printf(&ing->warnings,
+                           "identifier %s not attached: kept apart from the profile by an "
+                           "undone merge\n",
+                           ev.identifiers[i]);
+            ing->stats.warnings++;
+            continue;
+        }
         char kind[64];
         kind_of(ev.identifiers[i], kind, sizeof kind);
         int limit = limit_of(&ing->options->limits, ev.identifiers[i]);
@@ -1142,11 +1287,14 @@ cdp_ingest_event(struct cdp_ingest *ing, json_t *root, const char *raw, size_t r
 
     /* Traits and computed traits. */
     struct cdp_profile_head *h = &p->head;
-    h->events_count++;
-    if (h->first_seen == CDP_TIME_NONE || ev.time < h->first_seen)
-        h->first_seen = ev.time;
-    if (ev.time > h->last_seen)
-        h->last_seen = ev.time;
+    /* A merge decided elsewhere is kept with the events, but the person did nothing. */
+    if (ev.merge == NULL) {
+        h->events_count++;
+        if (h->first_seen == CDP_TIME_NONE || ev.time < h->first_seen)
+            h->first_seen = ev.time;
+        if (ev.time > h->last_seen)
+            h->last_seen = ev.time;
+    }
     event_traits(ing, p, &ev, root);
     if (ev.type == CDP_EVENT_PAGE || ev.type == CDP_EVENT_SCREEN)
         h->page_views++;
@@ -1184,5 +1332,58 @@ cdp_ingest_event(struct cdp_ingest *ing, json_t *root, const char *raw, size_t r
 out:
     for (int j = 0; j < nprofiles; j++)
         cdp_profile_free(&profiles[j]);
+    return rc;
+}
+
+/* ---- traits again from the stored events ---- */
+
+struct retrait_ctx {
+    struct cdp_ingest *ing;
+    struct cdp_profile *p;
+    struct cdp_buf text;
+    char source[256];
+    int rc;
+};
+
+static int
+retrait_cb(const struct cdp_stored_event *se, void *ctx)
+{
+    struct retrait_ctx *c = ctx;
+    size_t len;
+    const char *text = cdp_events_text(c->ing->store, se, &c->text, &len);
+    if (text == NULL)
+        return 0; /* unreadable: counted by the programs that read events */
+    json_t *root = cdp_event_parse(text, len);
+    if (root == NULL)
+        return 0;
+    struct cdp_event ev;
+    char reason[128];
+    cdp_buf_reset(&c->ing->warnings);
+    if (cdp_event_read(&ev, root, &c->ing->options->event, se->time, &c->ing->warnings, reason,
+                       sizeof reason) == CDP_EVENT_OK) {
+        struct cdp_ingest_options o = *c->ing->options;
+        const struct cdp_ingest_options *saved = c->ing->options;
+        size_t n = se->source_len < sizeof c->source ? se->source_len : sizeof c->source - 1;
+        memcpy(c->source, se->source, n);
+        c->source[n] = '\0';
+        o.source = c->source;
+        ev.time = se->time;
+        c->ing->options = &o;
+        event_traits(c->ing, c->p, &ev, root);
+        c->ing->options = saved;
+    }
+    cdp_buf_reset(&c->ing->warnings);
+    json_decref(root);
+    return 0;
+}
+
+int
+cdp_ingest_retrait(struct cdp_ingest *ing, struct cdp_profile *p)
+{
+    struct retrait_ctx c = {.ing = ing, .p = p};
+    cdp_profile_load(p);
+    json_object_clear(p->traits);
+    int rc = cdp_events_each(ing->store, ing->txn, &p->id, retrait_cb, &c);
+    cdp_buf_free(&c.text);
     return rc;
 }

@@ -78,6 +78,16 @@ struct cdp_ingest {
     struct cdp_buf warnings;
     json_t *purposes;          /* the store's consent purposes, loaded with the transaction */
     struct cdp_survive *rules; /* the store's survivorship rules (NULL: none), likewise */
+    /*
+     * The store's separations (meta "separations"), likewise, or NULL: each
+     * {"merge": SEQ, "a": [identifiers], "b": [identifiers]} keeps profiles
+     * holding identifiers of side a from merging with those of side b, as
+     * merge protection does, since merge SEQ was undone.
+     */
+    json_t *separations;
+    /* Replays of stored events (lib/rebuild): */
+    int64_t untimed_at; /* the time of an event without timestamp; CDP_TIME_NONE: now */
+    uint64_t replay;    /* non-zero: merge-log entries carry "replay": this seq */
     uint64_t consent_records;  /* consent records written, over the engine's life */
     struct cdp_id last_profile; /* the profile the last landed event went to */
 };
@@ -127,6 +137,16 @@ double cdp_ingest_order_amount(json_t *properties);
  * string (returned as is) or an integer (written into buf); else NULL.
  */
 const char *cdp_ingest_order_id(json_t *properties, char *buf, size_t size);
+
+/* Reads the store's separations (a JSON array, or NULL when it has none) into *out. */
+int cdp_ingest_load_separations(struct cdp_store *store, MDB_txn *txn, json_t **out);
+
+/*
+ * Sets the traits of profile p again from its stored events, oldest first,
+ * under the engine's survivorship rules (after a change of rules).  The
+ * profile is not saved.  Returns 0 or an LMDB code.
+ */
+int cdp_ingest_retrait(struct cdp_ingest *ing, struct cdp_profile *p);
 
 /* Adds b into a. */
 void cdp_ingest_stats_add(struct cdp_ingest_stats *a, const struct cdp_ingest_stats *b);

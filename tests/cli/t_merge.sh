@@ -496,9 +496,9 @@ merge --dedupe --block surname <dupkey.csv
 check "duplicate key: exit 3, a warning with its line" ends 3 "cdp-merge: -:4: a duplicate key 'k1'; record skipped"
 check_eq "duplicate key: the first kept" "$(sed 1d "$out" | cut -d, -f1 | tr '\n' ' ')" "k1 k2 "
 merge --dedupe --link A.csv B.csv
-check "--dedupe and --link: exit 2" ends 2 "cdp-merge: give one of --dedupe, --link A B, --fuzzy, --pairs, --why ID, --quarantine, --approve SEQ, --reject SEQ"
+check "--dedupe and --link: exit 2" ends 2 "cdp-merge: give one of --dedupe, --link A B, --fuzzy, --pairs, --why ID, --quarantine, --approve SEQ, --reject SEQ, --rebuild, --undo SEQ, --rules, --rule TRAIT=RULE"
 merge <people.csv
-check "neither --dedupe nor --link: exit 2" ends 2 "cdp-merge: give one of --dedupe, --link A B, --fuzzy, --pairs, --why ID, --quarantine, --approve SEQ, --reject SEQ"
+check "neither --dedupe nor --link: exit 2" ends 2 "cdp-merge: give one of --dedupe, --link A B, --fuzzy, --pairs, --why ID, --quarantine, --approve SEQ, --reject SEQ, --rebuild, --undo SEQ, --rules, --rule TRAIT=RULE"
 merge --link A.csv
 check "--link with one file: exit 2" ends 2 "cdp-merge: --link wants two files"
 merge --dedupe people.csv
