@@ -626,6 +626,8 @@ record_json(const struct cdp_consent_record *r, void *ctx)
         json_object_set_new(o, "source", json_string(r->source));
     if (r->proof)
         json_object_set_new(o, "proof", json_string(r->proof));
+    if (r->subject)
+        json_object_set_new(o, "subject", json_string(r->subject));
     if (r->recorded != CDP_TIME_NONE) {
         cdp_time_format(r->recorded, t, sizeof t);
         json_object_set_new(o, "recorded", json_string(t));
@@ -674,6 +676,11 @@ run_object(struct consent *c, int argc, char **argv)
     if (rc != 0)
         store_failed(c, rc);
     find_person(c, txn, &id);
+    char subject[CDP_IDENTIFIER_MAX];
+    if ((rc = cdp_lookup_subject(&c->store, txn, c->arg, c->country, &id, subject,
+                                 sizeof subject)) != 0 &&
+        rc != MDB_NOTFOUND)
+        store_failed(c, rc);
     json_t *done = json_array();
     for (int i = 0; marketing_purposes[i]; i++) {
         struct cdp_consent_record r;
@@ -684,6 +691,7 @@ run_object(struct consent *c, int argc, char **argv)
         r.expires = CDP_TIME_NONE;
         r.source = c->source;
         r.proof = "objection to direct marketing (GDPR Art. 21)";
+        r.subject = subject[0] ? subject : NULL;
         r.recorded = c->common.now;
         if ((rc = cdp_consent_append(&c->store, txn, &id, &r)) != 0)
             break;
@@ -930,6 +938,11 @@ run_tcf(struct consent *c, int argc, char **argv)
     c->arg = c->record;
     find_person(c, txn, &id);
     c->arg = arg;
+    char subject[CDP_IDENTIFIER_MAX];
+    if ((rc = cdp_lookup_subject(&c->store, txn, c->record, c->country, &id, subject,
+                                 sizeof subject)) != 0 &&
+        rc != MDB_NOTFOUND)
+        store_failed(c, rc);
     json_t *made = json_object();
     json_t *table = tcf_table(c, txn);
     size_t i;
@@ -959,6 +972,7 @@ run_tcf(struct consent *c, int argc, char **argv)
         r.channel = "web";
         r.source = c->source;
         r.proof = c->arg;
+        r.subject = subject[0] ? subject : NULL;
         r.recorded = c->common.now;
         if ((rc = cdp_consent_append(&c->store, txn, &id, &r)) != 0)
             break;

@@ -159,6 +159,7 @@ cdp_consent_append(struct cdp_store *store, MDB_txn *txn, const struct cdp_id *i
     put_optional(details, "channel", r->channel);
     put_optional(details, "source", r->source);
     put_optional(details, "proof", r->proof);
+    put_optional(details, "subject", r->subject);
     char *identity = json_dumps(details, JSON_COMPACT | JSON_SORT_KEYS);
     char recorded[40];
     cdp_time_format(r->recorded, recorded, sizeof recorded);
@@ -318,6 +319,7 @@ cdp_consent_each(struct cdp_store *store, MDB_txn *txn, const struct cdp_id *id,
         r.channel = json_string_value(json_object_get(details, "channel"));
         r.source = json_string_value(json_object_get(details, "source"));
         r.proof = json_string_value(json_object_get(details, "proof"));
+        r.subject = json_string_value(json_object_get(details, "subject"));
         const char *recorded = json_string_value(json_object_get(details, "recorded"));
         r.recorded = CDP_TIME_NONE;
         if (recorded)

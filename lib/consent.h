@@ -7,7 +7,7 @@
  *        . record hash (8)
  * Value: status (1: CDP_CONSENT_*), expiry (8, host order; CDP_TIME_NONE for
  *        none), then the record's details as compact JSON: channel, source,
- *        proof, recorded (when it was written).
+ *        proof, subject, recorded (when it was written).
  *
  * The record hash is the first 8 bytes of the XXH3 hash of the status,
  * expiry and details, so the same record imported twice is stored once.
@@ -48,6 +48,12 @@ struct cdp_consent_record {
     int64_t time;    /* when the person gave it (not when it was imported) */
     int64_t expires; /* CDP_TIME_NONE: never */
     const char *channel, *source, *proof; /* each may be NULL */
+    /*
+     * The identifier of the person the record was written for, when it
+     * came from no event (an objection, a TCF string), or NULL: a rebuild
+     * that splits the profile gives the record to that person's side.
+     */
+    const char *subject;
     int64_t recorded;                     /* when it was written */
 };
 

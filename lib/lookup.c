@@ -3,6 +3,7 @@
  */
 #include "lookup.h"
 #include "event.h"
+#include "profile.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -43,4 +44,37 @@ cdp_lookup_profile(struct cdp_store *store, MDB_txn *txn, const char *spec, cons
     if (rc == 0)
         memcpy(id->bytes, value.mv_data, 16);
     return rc;
+}
+
+int
+cdp_lookup_subject(struct cdp_store *store, MDB_txn *txn, const char *spec, const char *country,
+                   const struct cdp_id *id, char *out, size_t size)
+{
+    const char *colon = strchr(spec, ':');
+    const char *why;
+    if (colon != NULL && (size_t)(colon - spec) < 64 && strncmp(spec, "id:", 3) != 0) {
+        char kind[64];
+        memcpy(kind, spec, (size_t)(colon - spec));
+        kind[colon - spec] = '\0';
+        if (cdp_identifier_normalize(kind, colon + 1, country, out, size, &why))
+            return 0;
+    }
+    /* A profile id: its strongest identifier (ties: the first in byte order). */
+    MDB_val k = {16, (void *)id->bytes}, v;
+    int rc = mdb_get(txn, store->dbi[CDP_DB_PROFILES], &k, &v);
+    if (rc != 0)
+        return rc;
+    struct cdp_profile_record r;
+    if (!cdp_profile_record_read(&r, v.mv_data, v.mv_size))
+        return MDB_CORRUPTED;
+    int best = 0;
+    out[0] = '\0';
+    for (const char *s = r.identifiers; s < r.identifiers + r.identifiers_len; s += strlen(s) + 1) {
+        int strength = cdp_identifier_strength(s);
+        if (out[0] == '\0' || strength > best) {
+            snprintf(out, size, "%s", s);
+            best = strength;
+        }
+    }
+    return out[0] ? 0 : MDB_NOTFOUND;
 }

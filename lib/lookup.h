@@ -21,4 +21,14 @@
 int cdp_lookup_profile(struct cdp_store *store, MDB_txn *txn, const char *spec,
                        const char *country, struct cdp_id *id, char *err, size_t errsize);
 
+/*
+ * The identifier that stands for the person spec names, found as profile
+ * id: spec itself, normalised, when it is an identifier; else the
+ * profile's strongest identifier (ties: the first in byte order).  Written
+ * into out; returns 0, MDB_NOTFOUND when the profile has none, or an LMDB
+ * code.
+ */
+int cdp_lookup_subject(struct cdp_store *store, MDB_txn *txn, const char *spec, const char *country,
+                       const struct cdp_id *id, char *out, size_t size);
+
 #endif

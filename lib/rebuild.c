@@ -179,6 +179,34 @@ new_homes(struct replay *r, const struct cdp_id *id, struct targets *t)
 }
 
 /*
+ * The profile that now holds the identifier a consent record names as its
+ * subject: true with *home set; false when it names none or none holds it
+ * (or on an LMDB error, left in *rc).
+ */
+static bool
+subject_home(struct replay *r, const MDB_val *value, struct cdp_id *home, int *rc)
+{
+    *rc = 0;
+    if (value->mv_size <= 9)
+        return 0;
+    json_t *details = json_loadb((const char *)value->mv_data + 9, value->mv_size - 9, 0, NULL);
+    const char *subject = json_string_value(json_object_get(details, "subject"));
+    bool found = false;
+    if (subject != NULL) {
+        MDB_val k = {strlen(subject), (void *)subject}, v;
+        *rc = mdb_get(r->ing->txn, DBI(r->ing, CDP_DB_IDENTIFIERS), &k, &v);
+        if (*rc == 0 && v.mv_size == 16) {
+            memcpy(home->bytes, v.mv_data, 16);
+            found = true;
+        }
+        if (*rc == MDB_NOTFOUND)
+            *rc = 0;
+    }
+    json_decref(details);
+    return found;
+}
+
+/*
  * Carries the consent records of old profiles to their new homes: all of
  * the old state's records when only is NULL, else those of only[0..n).
  * A record the replay wrote again is written over, so it keeps the time it
@@ -208,11 +236,18 @@ carry_consent(struct replay *r, const struct cdp_id *only, size_t n)
             }
             bool grant = v.mv_size > 0 && ((const unsigned char *)v.mv_data)[0] ==
                                                (unsigned char)CDP_CONSENT_GRANTED;
-            if (grant && t.n > 1)
+            /* A record written for one identifier goes where that identifier is. */
+            struct cdp_id home;
+            bool at = subject_home(r, &v, &home, &rc);
+            if (rc != 0)
+                break;
+            size_t count = at ? 1 : t.n;
+            const struct cdp_id *to = at ? &home : t.ids;
+            if (grant && count > 1)
                 r->st->grants_dropped++;
-            for (size_t j = 0; j < t.n && !(grant && t.n > 1); j++) {
+            for (size_t j = 0; j < count && !(grant && count > 1); j++) {
                 cdp_buf_reset(&key);
-                cdp_buf_append(&key, t.ids[j].bytes, 16);
+                cdp_buf_append(&key, to[j].bytes, 16);
                 cdp_buf_append(&key, (const char *)k.mv_data + 16, k.mv_size - 16);
                 MDB_val nk = {key.len, key.data}, nv = v;
                 if ((rc = mdb_put(ing->txn, DBI(ing, CDP_DB_CONSENT), &nk, &nv, 0)) != 0)

@@ -12,11 +12,12 @@
  * Each event is replayed with the source and, when it carried no
  * timestamp, the time it was stored with; an event whose message id was
  * made up by ingest gets the same one again.  Consent records that no event
- * reproduces (cdp-consent --record, --tcf, objections) are carried to the
- * new profiles holding the old profile's identifiers: refusals and
- * withdrawals to every one of them, grants only when the old profile's
- * identifiers all went to one profile (a grant is not given to a person who
- * did not give it).
+ * reproduces (objections, TCF strings recorded with cdp-consent) go to the
+ * profile that now holds the identifier they were written for (their
+ * "subject"); records without one go to the new profiles holding the old
+ * profile's identifiers: refusals and withdrawals to every one of them,
+ * grants only when the old profile's identifiers all went to one profile
+ * (a grant is not given to a person who did not give it).
  *
  * Everything happens in the engine's write transaction; the old state is
  * read from a read transaction begun after it (the same snapshot), which
