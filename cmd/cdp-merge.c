@@ -134,7 +134,7 @@ usage(FILE *out)
             "                          removes it; every profile's traits are set again\n"
             "      --count NAME=COUNTER  count event NAME as cdp-ingest --count did (replays)\n"
             "      --country CC        default region of national phone numbers (FR; for\n"
-            "                          replays, as given to cdp-ingest, else none)\n"
+            "                          replays, of events whose region was not kept)\n"
             "\n%s",
             cdp_cli_common_help);
 }
@@ -1316,7 +1316,11 @@ run_settle(struct merge *mg, const char *arg, bool approve)
 
 /* ---- profiles built again from their events ---- */
 
-/* The engine's options for a replay: those of cdp-ingest, with --country and --count. */
+/*
+ * The engine's options for a replay: those of cdp-ingest, with --count; each
+ * event is read in the region it was first read in (--country: for events
+ * stored before regions were kept).
+ */
 static void
 replay_options(const struct merge *mg, struct cdp_ingest_options *o)
 {
@@ -1408,16 +1412,6 @@ run_job(struct rebuild_job *job, size_t reserve)
         json_decref(job->line);
         job->line = json_object();
         rc = cdp_ingest_begin(&ing);
-        /* Without --country, the region cdp-ingest was last given. */
-        char country[8];
-        MDB_val cv;
-        if (rc == 0 && !mg->country_given &&
-            cdp_store_meta_get(&mg->store, ing.txn, "country", &cv) == 0 &&
-            cv.mv_size < sizeof country) {
-            memcpy(country, cv.mv_data, cv.mv_size);
-            country[cv.mv_size] = '\0';
-            o.event.country = country;
-        }
         if (rc == 0)
             rc = cdp_store_begin(&mg->store, false, &old);
         if (rc == 0)

@@ -106,7 +106,7 @@ cdp_event_parse(const char *text, size_t len)
                                       "messageId", "timestamp",   "originalTimestamp",
                                       "sentAt",    "receivedAt",  "groupId",
                                       "traits",    NULL};
-    static const char *const context_keys[] = {"traits", "externalIds", "consent", NULL};
+    static const char *const context_keys[] = {"traits", "externalIds", "consent", "merge", NULL};
     static const char *const property_keys[] = {
         "email", "phone",    "order_id",       "orderId",       "total",    "revenue",
         "value", "products", "payment_method", "paymentMethod", "category", NULL};

@@ -33,6 +33,9 @@ struct cdp_event_head {
     uint16_t source_len;
     uint16_t message_len;
     uint32_t json_len;
+    char country[2];  /* the default region its phone numbers were read in, or zeros */
+    uint8_t regioned; /* 1: country says it (zeros: none was given); 0: not recorded */
+    uint8_t reserved;
 };
 
 /* A stored event, pointing into the LMDB page it was read from. */
@@ -50,6 +53,8 @@ struct cdp_stored_event {
     size_t message_len;
     const char *json; /* the JSON text, or its compressed form when flags has PACKED */
     size_t json_len;
+    char country[3]; /* the region given to cdp-ingest --country, or "" */
+    bool regioned;   /* false: a record made before regions were kept */
 };
 
 void cdp_events_key(unsigned char key[CDP_EVENT_KEY_SIZE], const struct cdp_id *profile,
@@ -69,8 +74,8 @@ void cdp_events_message_key(unsigned char key[CDP_MESSAGE_KEY_SIZE], bool untime
  * a codec the JSON text is compressed (and CDP_EVENT_PACKED set).
  */
 void cdp_events_encode(struct cdp_buf *out, struct cdp_codec *codec, int64_t time, int type,
-                       int flags, const char *name, const char *source, const char *message_id,
-                       const char *json, size_t json_len);
+                       int flags, const char *name, const char *source, const char *country,
+                       const char *message_id, const char *json, size_t json_len);
 
 /*
  * The JSON text of a stored event, decompressed into buf when packed.

@@ -84,19 +84,6 @@ cdp_ingest_begin(struct cdp_ingest *ing)
         cdp_ingest_abort(ing);
         return rc;
     }
-    /* The region national phone numbers were read in, for replays of these events. */
-    const char *country = ing->options->event.country;
-    if (country != NULL) {
-        MDB_val v;
-        rc = cdp_store_meta_get(ing->store, ing->txn, "country", &v);
-        if (rc == MDB_NOTFOUND ||
-            (rc == 0 && (v.mv_size != strlen(country) || memcmp(v.mv_data, country, v.mv_size))))
-            rc = cdp_store_meta_put(ing->store, ing->txn, "country", country, strlen(country));
-        if (rc != 0) {
-            cdp_ingest_abort(ing);
-            return rc;
-        }
-    }
     cdp_survive_free(ing->rules);
     json_decref(ing->separations);
     ing->separations = NULL;
@@ -895,7 +882,7 @@ store_event(struct cdp_ingest *ing, const struct cdp_profile *p, const struct cd
     }
     cdp_events_encode(&ing->record, ing->store->codec, ev->time, ev->type,
                       ev->time_from_import ? CDP_EVENT_UNTIMED : 0, ev->name, ing->options->source,
-                      ev->message_id, raw, rawlen);
+                      ing->options->event.country, ev->message_id, raw, rawlen);
     free(dumped);
     cdp_events_key(key, &p->id, ev->time, &ev->message);
     MDB_val k = {CDP_EVENT_KEY_SIZE, key}, v = {ing->record.len, ing->record.data};
@@ -1358,15 +1345,17 @@ retrait_cb(const struct cdp_stored_event *se, void *ctx)
         return 0;
     struct cdp_event ev;
     char reason[128];
+    struct cdp_ingest_options o = *c->ing->options;
+    const struct cdp_ingest_options *saved = c->ing->options;
+    size_t n = se->source_len < sizeof c->source ? se->source_len : sizeof c->source - 1;
+    memcpy(c->source, se->source, n);
+    c->source[n] = '\0';
+    o.source = c->source;
+    if (se->regioned)
+        o.event.country = se->country[0] ? se->country : NULL;
     cdp_buf_reset(&c->ing->warnings);
-    if (cdp_event_read(&ev, root, &c->ing->options->event, se->time, &c->ing->warnings, reason,
-                       sizeof reason) == CDP_EVENT_OK) {
-        struct cdp_ingest_options o = *c->ing->options;
-        const struct cdp_ingest_options *saved = c->ing->options;
-        size_t n = se->source_len < sizeof c->source ? se->source_len : sizeof c->source - 1;
-        memcpy(c->source, se->source, n);
-        c->source[n] = '\0';
-        o.source = c->source;
+    if (cdp_event_read(&ev, root, &o.event, se->time, &c->ing->warnings, reason, sizeof reason) ==
+        CDP_EVENT_OK) {
         ev.time = se->time;
         c->ing->options = &o;
         event_traits(c->ing, c->p, &ev, root);

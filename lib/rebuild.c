@@ -25,6 +25,7 @@ struct replay {
     MDB_txn *old;
     struct cdp_ingest_options options; /* the engine's, with each event's source */
     char source[256];
+    const char *fallback_country; /* for events stored before their region was */
     struct cdp_buf text;
     json_t *messages; /* message ids replayed, when not all of them are */
     struct cdp_rebuild_stats *st;
@@ -82,6 +83,8 @@ replay_event(struct replay *r, const struct cdp_stored_event *se)
     size_t n = se->source_len < sizeof r->source ? se->source_len : sizeof r->source - 1;
     memcpy(r->source, se->source, n);
     r->source[n] = '\0';
+    r->options.event.country =
+        se->regioned ? (se->country[0] ? se->country : NULL) : r->fallback_country;
     ing->untimed_at = (se->flags & CDP_EVENT_UNTIMED) ? se->time : CDP_TIME_NONE;
     enum cdp_ingest_result result;
     char reason[256];
@@ -133,6 +136,7 @@ replay_init(struct replay *r, struct cdp_ingest *ing, MDB_txn *old, struct cdp_r
     r->old = old;
     r->options = *ing->options;
     r->options.source = r->source;
+    r->fallback_country = ing->options->event.country;
     r->st = st;
 }
 
@@ -236,6 +240,30 @@ carry_consent(struct replay *r, const struct cdp_id *only, size_t n)
             }
             bool grant = v.mv_size > 0 && ((const unsigned char *)v.mv_data)[0] ==
                                                (unsigned char)CDP_CONSENT_GRANTED;
+            /*
+             * A record an event gave is there again: it keeps the time it
+             * was first recorded, and goes nowhere else.
+             */
+            bool again = false;
+            for (size_t j = 0; j < t.n && rc == 0; j++) {
+                cdp_buf_reset(&key);
+                cdp_buf_append(&key, t.ids[j].bytes, 16);
+                cdp_buf_append(&key, (const char *)k.mv_data + 16, k.mv_size - 16);
+                MDB_val nk = {key.len, key.data}, cur, nv = v;
+                rc = mdb_get(ing->txn, DBI(ing, CDP_DB_CONSENT), &nk, &cur);
+                if (rc == 0) {
+                    again = true;
+                    rc = mdb_put(ing->txn, DBI(ing, CDP_DB_CONSENT), &nk, &nv, 0);
+                }
+                if (rc == MDB_NOTFOUND)
+                    rc = 0;
+            }
+            if (rc != 0)
+                break;
+            if (again) {
+                rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT);
+                continue;
+            }
             /* A record written for one identifier goes where that identifier is. */
             struct cdp_id home;
             bool at = subject_home(r, &v, &home, &rc);

@@ -12,7 +12,10 @@
  * Rules are kept per trait name in the store's meta record "survivorship"
  * (a JSON object, trait -> rule text; "*" names the rule of every trait not
  * named).  Every rule orders the candidate values completely, so a profile
- * keeps the same value whatever order its events arrive in.
+ * keeps the same value whatever order its events arrive in; the one
+ * exception is a "frequent" trait given more than CDP_SURVIVE_FREQUENT_MAX
+ * distinct values, whose rarest counts are dropped as they come (a rebuild
+ * then gives the time-order result).
  */
 #ifndef CDP_SURVIVE_H
 #define CDP_SURVIVE_H

@@ -16,7 +16,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 CDP_BIN=${CDP_BIN:-$top/cmd}
 DATA=$top/tests/data
 T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT INT TERM
+trap "${KEEP_T:+:} rm -rf \"$T\"" EXIT INT TERM
 CDP_DB=$T/db
 export CDP_DB
 out=$T/stdout
