@@ -1351,6 +1351,8 @@ report_rebuild(struct merge *mg, const struct cdp_rebuild_stats *st, json_t *lin
         cdp_cli_warn("%.*s", (int)n, s);
         s += n + 1;
     }
+    if (line == NULL)
+        return;
     json_object_set_new(line, "profiles_before", json_integer((json_int_t)st->profiles_before));
     json_object_set_new(line, "profiles_after", json_integer((json_int_t)st->profiles_after));
     json_object_set_new(line, "events", json_integer((json_int_t)st->events));
@@ -1360,7 +1362,7 @@ report_rebuild(struct merge *mg, const struct cdp_rebuild_stats *st, json_t *lin
     json_object_set_new(line, "consent_carried", json_integer((json_int_t)st->consent_carried));
     json_object_set_new(line, "grants_dropped", json_integer((json_int_t)st->grants_dropped));
     json_object_set_new(line, "settled", json_integer((json_int_t)st->settled));
-    if (!!mg->dry_run)
+    if (mg->dry_run)
         json_object_set_new(line, "dry_run", json_true());
     char *text = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER);
     printf("%s\n", text);
@@ -1375,7 +1377,7 @@ report_rebuild(struct merge *mg, const struct cdp_rebuild_stats *st, json_t *lin
             cdp_cli_warn("%llu consent grants not carried: the profile they were given to is "
                          "now several; record them again for the right person",
                          (unsigned long long)st->grants_dropped);
-        if (!!mg->dry_run)
+        if (mg->dry_run)
             cdp_cli_warn("a dry run: nothing changed");
     }
     if (st->not_replayed)
@@ -1425,9 +1427,14 @@ run_job(struct rebuild_job *job, size_t reserve)
                 store_failed(mg, rc);
             continue;
         }
+        if (rc == CDP_REBUILD_UNREPLAYABLE) {
+            report_rebuild(mg, &job->st, NULL);
+            cdp_cli_die(CDP_EXIT_FAILURE, "%llu stored events cannot be replayed: nothing changed",
+                        (unsigned long long)job->st.not_replayed);
+        }
         if (rc != 0)
             store_failed(mg, rc);
-        if (!!mg->dry_run)
+        if (mg->dry_run)
             cdp_ingest_abort(&ing);
         else if ((rc = cdp_ingest_commit(&ing)) != 0)
             store_failed(mg, rc);
@@ -1658,7 +1665,7 @@ run_set_rules(struct merge *mg)
     open_store(mg, true);
     struct rebuild_job job = {.mg = mg, .fn = set_rules};
     run_job(&job, store_used(mg) / 2 + (64u << 20));
-    if (!!mg->dry_run)
+    if (mg->dry_run)
         json_object_set_new(job.line, "dry_run", json_true());
     char *text = json_dumps(job.line, JSON_COMPACT | JSON_PRESERVE_ORDER);
     printf("%s\n", text);

@@ -392,7 +392,11 @@ cdp_event_read(struct cdp_event *ev, json_t *root, const struct cdp_event_option
 
     ev->time = now;
     ev->time_from_import = true;
-    for (size_t i = 0; i < sizeof time_fields / sizeof time_fields[0]; i++) {
+    if (options->replay) {
+        ev->time = options->replay_time;
+        ev->time_from_import = options->replay_untimed;
+    }
+    for (size_t i = 0; i < sizeof time_fields / sizeof time_fields[0] && !options->replay; i++) {
         json_t *v = json_object_get(root, time_fields[i]);
         if (v == NULL || json_is_null(v))
             continue;

@@ -36,6 +36,16 @@ enum cdp_strength {
 struct cdp_event_options {
     const char *country;     /* default region of national phone numbers, or NULL */
     const char *date_format; /* strptime-like format tried before ISO 8601, or NULL */
+    /*
+     * A replay of a stored event (lib/rebuild): its time is the one it was
+     * stored with, replay_time, whatever its timestamp fields say (they
+     * were read with the options of their import), and it had none when
+     * replay_untimed.
+     */
+    bool replay;
+    bool replay_untimed;
+    int64_t replay_time;
+    int replay_counter; /* the computed counter it fed when stored, or -1: by its name */
 };
 
 struct cdp_event {

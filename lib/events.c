@@ -24,7 +24,7 @@ cdp_events_message_key(unsigned char key[CDP_MESSAGE_KEY_SIZE], bool untimed, in
 
 void
 cdp_events_encode(struct cdp_buf *out, struct cdp_codec *codec, int64_t time, int type, int flags,
-                  const char *name, const char *source, const char *country,
+                  const char *name, const char *source, const char *country, int counter,
                   const char *message_id, const char *json, size_t json_len)
 {
     struct cdp_event_head head;
@@ -32,6 +32,7 @@ cdp_events_encode(struct cdp_buf *out, struct cdp_codec *codec, int64_t time, in
     if (country != NULL && strlen(country) == 2)
         memcpy(head.country, country, 2);
     head.regioned = 1;
+    head.counter = counter >= 0 && counter < 255 ? (uint8_t)(counter + 1) : 0;
     size_t name_len = strlen(name), source_len = strlen(source), message_len = strlen(message_id);
     head.time = time;
     head.type = (uint8_t)type;
@@ -103,6 +104,7 @@ cdp_events_decode(const MDB_val *key, const MDB_val *value, struct cdp_stored_ev
     ev->country[1] = head.country[0] ? head.country[1] : '\0';
     ev->country[2] = '\0';
     ev->regioned = head.regioned == 1;
+    ev->counter = head.counter ? head.counter - 1 : -1;
     return true;
 }
 

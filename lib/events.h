@@ -35,7 +35,7 @@ struct cdp_event_head {
     uint32_t json_len;
     char country[2];  /* the default region its phone numbers were read in, or zeros */
     uint8_t regioned; /* 1: country says it (zeros: none was given); 0: not recorded */
-    uint8_t reserved;
+    uint8_t counter;  /* 1 + the computed counter it fed (enum cdp_counter); 0: not recorded */
 };
 
 /* A stored event, pointing into the LMDB page it was read from. */
@@ -55,6 +55,7 @@ struct cdp_stored_event {
     size_t json_len;
     char country[3]; /* the region given to cdp-ingest --country, or "" */
     bool regioned;   /* false: a record made before regions were kept */
+    int counter;     /* the computed counter it fed (enum cdp_counter), or -1: not recorded */
 };
 
 void cdp_events_key(unsigned char key[CDP_EVENT_KEY_SIZE], const struct cdp_id *profile,
@@ -75,7 +76,7 @@ void cdp_events_message_key(unsigned char key[CDP_MESSAGE_KEY_SIZE], bool untime
  */
 void cdp_events_encode(struct cdp_buf *out, struct cdp_codec *codec, int64_t time, int type,
                        int flags, const char *name, const char *source, const char *country,
-                       const char *message_id, const char *json, size_t json_len);
+                       int counter, const char *message_id, const char *json, size_t json_len);
 
 /*
  * The JSON text of a stored event, decompressed into buf when packed.

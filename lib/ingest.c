@@ -25,7 +25,6 @@ cdp_ingest_init(struct cdp_ingest *ing, struct cdp_store *store,
     ing->store = store;
     ing->options = options;
     ing->now = now;
-    ing->untimed_at = CDP_TIME_NONE;
 }
 
 void
@@ -356,6 +355,8 @@ is_activity(int type)
 static enum cdp_counter
 classify_stored(const struct cdp_counter_map *counters, const struct cdp_stored_event *ev)
 {
+    if (ev->counter >= 0)
+        return (enum cdp_counter)ev->counter;
     char name[256];
     if (ev->type != CDP_EVENT_TRACK || ev->name_len >= sizeof name)
         return CDP_COUNTER_NONE;
@@ -860,7 +861,8 @@ event_traits(struct cdp_ingest *ing, struct cdp_profile *p, const struct cdp_eve
 /* Writes the event record and its message record. */
 static int
 store_event(struct cdp_ingest *ing, const struct cdp_profile *p, const struct cdp_event *ev,
-            json_t *root, const char *raw, size_t rawlen, unsigned char key[CDP_EVENT_KEY_SIZE])
+            enum cdp_counter counter, json_t *root, const char *raw, size_t rawlen,
+            unsigned char key[CDP_EVENT_KEY_SIZE])
 {
     char *dumped = NULL;
     if (raw == NULL || ev->message_generated) {
@@ -882,7 +884,7 @@ store_event(struct cdp_ingest *ing, const struct cdp_profile *p, const struct cd
     }
     cdp_events_encode(&ing->record, ing->store->codec, ev->time, ev->type,
                       ev->time_from_import ? CDP_EVENT_UNTIMED : 0, ev->name, ing->options->source,
-                      ing->options->event.country, ev->message_id, raw, rawlen);
+                      ing->options->event.country, (int)counter, ev->message_id, raw, rawlen);
     free(dumped);
     cdp_events_key(key, &p->id, ev->time, &ev->message);
     MDB_val k = {CDP_EVENT_KEY_SIZE, key}, v = {ing->record.len, ing->record.data};
@@ -1054,9 +1056,8 @@ cdp_ingest_event(struct cdp_ingest *ing, json_t *root, const char *raw, size_t r
     ing->stats.read++;
     cdp_buf_reset(&ing->warnings);
     enum cdp_event_status status =
-        cdp_event_read(&ev, root, &ing->options->event,
-                       ing->untimed_at != CDP_TIME_NONE ? ing->untimed_at : ing->now,
-                       &ing->warnings, reason, reasonsize);
+        cdp_event_read(&ev, root, &ing->options->event, ing->now, &ing->warnings, reason,
+                       reasonsize);
     for (size_t i = 0; i < ing->warnings.len; i++)
         ing->stats.warnings += ing->warnings.data[i] == '\n';
     if (status != CDP_EVENT_OK) {
@@ -1285,9 +1286,11 @@ cdp_ingest_event(struct cdp_ingest *ing, json_t *root, const char *raw, size_t r
     event_traits(ing, p, &ev, root);
     if (ev.type == CDP_EVENT_PAGE || ev.type == CDP_EVENT_SCREEN)
         h->page_views++;
-    enum cdp_counter counter = ev.type == CDP_EVENT_TRACK
-                                   ? cdp_computed_classify(ing->options->counters, ev.name)
-                                   : CDP_COUNTER_NONE;
+    const struct cdp_event_options *eo = &ing->options->event;
+    enum cdp_counter counter = ev.type != CDP_EVENT_TRACK ? CDP_COUNTER_NONE
+                               : eo->replay && eo->replay_counter >= 0
+                                   ? (enum cdp_counter)eo->replay_counter
+                                   : cdp_computed_classify(ing->options->counters, ev.name);
     if (counter == CDP_COUNTER_ORDER)
         rc = apply_order(ing, p, &ev);
     else if (counter == CDP_COUNTER_REFUND)
@@ -1301,7 +1304,7 @@ cdp_ingest_event(struct cdp_ingest *ing, json_t *root, const char *raw, size_t r
     cdp_events_key(evkey, &p->id, ev.time, &ev.message);
     if (is_activity(ev.type) && (rc = update_sessions(ing, p, evkey)) != 0)
         goto out;
-    if ((rc = store_event(ing, p, &ev, root, raw, rawlen, evkey)) != 0)
+    if ((rc = store_event(ing, p, &ev, counter, root, raw, rawlen, evkey)) != 0)
         goto out;
     if ((rc = apply_consent(ing, p, &ev, root)) != 0)
         goto out;
@@ -1353,6 +1356,9 @@ retrait_cb(const struct cdp_stored_event *se, void *ctx)
     o.source = c->source;
     if (se->regioned)
         o.event.country = se->country[0] ? se->country : NULL;
+    o.event.replay = true;
+    o.event.replay_time = se->time;
+    o.event.replay_untimed = se->flags & CDP_EVENT_UNTIMED;
     cdp_buf_reset(&c->ing->warnings);
     if (cdp_event_read(&ev, root, &o.event, se->time, &c->ing->warnings, reason, sizeof reason) ==
         CDP_EVENT_OK) {

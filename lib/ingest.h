@@ -85,9 +85,7 @@ struct cdp_ingest {
      * merge protection does, since merge SEQ was undone.
      */
     json_t *separations;
-    /* Replays of stored events (lib/rebuild): */
-    int64_t untimed_at; /* the time of an event without timestamp; CDP_TIME_NONE: now */
-    uint64_t replay;    /* non-zero: merge-log entries carry "replay": this seq */
+    uint64_t replay; /* a replay (lib/rebuild): merge-log entries carry "replay": this seq */
     uint64_t consent_records;  /* consent records written, over the engine's life */
     struct cdp_id last_profile; /* the profile the last landed event went to */
 };

@@ -70,9 +70,9 @@ replay_event(struct replay *r, const struct cdp_stored_event *se)
     r->st->events++;
     if (root == NULL) {
         r->st->not_replayed++;
-        cdp_buf_printf(&r->st->warnings, "event %.*s: its stored text cannot be read\n",
+        cdp_buf_printf(&r->st->warnings, "event %.*s cannot be replayed: its stored text cannot be read\n",
                        (int)se->message_len, se->message_id);
-        return 0;
+        return CDP_REBUILD_UNREPLAYABLE;
     }
     if (made_up_id(root, se, &bare)) {
         json_decref(root);
@@ -85,19 +85,28 @@ replay_event(struct replay *r, const struct cdp_stored_event *se)
     r->source[n] = '\0';
     r->options.event.country =
         se->regioned ? (se->country[0] ? se->country : NULL) : r->fallback_country;
-    ing->untimed_at = (se->flags & CDP_EVENT_UNTIMED) ? se->time : CDP_TIME_NONE;
+    r->options.event.replay = true;
+    r->options.event.replay_time = se->time;
+    r->options.event.replay_untimed = se->flags & CDP_EVENT_UNTIMED;
+    r->options.event.replay_counter = se->counter;
     enum cdp_ingest_result result;
     char reason[256];
     int rc = cdp_ingest_event(ing, root, text, len, &result, reason, sizeof reason);
-    ing->untimed_at = CDP_TIME_NONE;
+    r->options.event.replay = false;
     cdp_buf_reset(&ing->warnings);
-    if (rc == 0 && result != CDP_INGEST_LANDED) {
+    if (rc == 0 && result == CDP_INGEST_SUPPRESSED) {
+        /* It names an erased person: it would have been dropped at import. */
         r->st->not_replayed++;
-        cdp_buf_printf(&r->st->warnings, "event %.*s not replayed: %s\n", (int)se->message_len,
-                       se->message_id,
-                       result == CDP_INGEST_DUPLICATE    ? "a duplicate"
-                       : result == CDP_INGEST_SUPPRESSED ? "an identifier is on the suppression list"
-                                                         : reason);
+        cdp_buf_printf(&r->st->warnings,
+                       "event %.*s dropped: an identifier is on the suppression list\n",
+                       (int)se->message_len, se->message_id);
+    } else if (rc == 0 && result != CDP_INGEST_LANDED) {
+        /* Never lose a stored event: the caller abandons the transaction. */
+        r->st->not_replayed++;
+        cdp_buf_printf(&r->st->warnings, "event %.*s cannot be replayed: %s\n",
+                       (int)se->message_len, se->message_id,
+                       result == CDP_INGEST_DUPLICATE ? "a duplicate" : reason);
+        rc = CDP_REBUILD_UNREPLAYABLE;
     }
     json_decref(root);
     return rc;

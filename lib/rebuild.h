@@ -35,7 +35,7 @@ struct cdp_rebuild_stats {
     uint64_t profiles_before; /* profiles taken apart */
     uint64_t profiles_after;  /* profiles the replay made */
     uint64_t events;          /* events replayed */
-    uint64_t not_replayed;    /* events the engine did not take again (listed on warnings) */
+    uint64_t not_replayed;    /* events dropped (an erased person's) or refused (listed on warnings) */
     uint64_t merges, refused; /* merges the replay made, and refused */
     uint64_t consent_carried; /* consent records carried to the new profiles */
     uint64_t grants_dropped;  /* grants not carried: their profile was split */
@@ -43,7 +43,14 @@ struct cdp_rebuild_stats {
     struct cdp_buf warnings;  /* one line per event not replayed (caller frees) */
 };
 
-/* Rebuilds every profile of the store.  Returns 0 or an LMDB code. */
+/*
+ * Returned when a stored event cannot be replayed (its text unreadable, or
+ * the engine rejects it): the transaction must be abandoned, since the
+ * event would be lost.  The events are listed in st->warnings.
+ */
+#define CDP_REBUILD_UNREPLAYABLE (-29000)
+
+/* Rebuilds every profile of the store.  Returns 0, CDP_REBUILD_UNREPLAYABLE or an LMDB code. */
 int cdp_rebuild_all(struct cdp_ingest *ing, MDB_txn *old, struct cdp_rebuild_stats *st);
 
 /*

@@ -73,6 +73,24 @@ cdp-merge --dedupe --evaluate rec_id --truth-pattern '^rec-[0-9]+' <demo-out/peo
 say cdp-merge --dedupe --explain '<' demo-out/people.csv '|' head -n 1
 cdp-merge -q --dedupe --explain <demo-out/people.csv | head -n 1 | jq -c .
 
+# Survivorship: names from the CRM win over the web's and the shop's,
+# whatever came last.  Then a manual merge made by mistake, explained and
+# undone (the two profiles come back as they were), and a rebuild of every
+# profile from the stored events in time order.
+say cdp-merge --rule firstName=source:crm,web,shop --rule lastName=source:crm,web,shop
+cdp-merge --rule firstName=source:crm,web,shop --rule lastName=source:crm,web,shop | jq -c .
+say cdp-merge --rules
+cdp-merge --rules
+say echo "'crm:C006 email:paul.martin@example.net'" '|' cdp-merge --pairs
+echo 'crm:C006 email:paul.martin@example.net' | cdp-merge --pairs
+say cdp-merge --why crm:C006 '|' jq -c "'[.seq, .action, .rule, .winner, .loser]'"
+cdp-merge --why crm:C006 | jq -c '[.seq, .action, .rule, .winner, .loser]'
+seq=$(cdp-merge -q --why crm:C006 | jq -r 'select(.action == "merge") | .seq' | tail -n 1)
+say cdp-merge --undo "$seq"
+cdp-merge --undo "$seq" | jq -c .
+say cdp-merge --rebuild
+cdp-merge --rebuild | jq -c .
+
 # Predicted attributes: the CDNOW purchase log of the BG/NBD paper
 # (tests/data/cdnow), fitted on its first 39 weeks, in weeks as the paper.
 say "{ echo customer,date,amount; awk '{ print \$1 \",\" \$3 \",\" \$5 }' tests/data/cdnow/CDNOW_sample.txt; }" '|' \

@@ -208,6 +208,24 @@ run cdp-ingest --now 2025-04-03T00:00:00Z gone.ndjson
 check "rebuild: the erased person stays on the suppression list" err_line \
     "cdp-ingest: 1 read, 0 landed, 0 duplicates, 0 rejected, 0 warnings, 0 profiles created, 0 merges (0 refused), 1 dropped as erased"
 
+# Import options are the events' own: a CSV read with --date-format and
+# --country, an event counted with --count; a rebuild needs none of them.
+I=$T/imp
+printf 'email;phone;first name;timestamp\nlea@x.test;06 12 34 56 78;Léa;02/03/2025\n' >imp.csv
+"$CDP_BIN/cdp-ingest" -q -d "$I" --source crm --delimiter ';' --country FR \
+    --date-format '%d/%m/%Y' --now 2025-04-01T00:00:00Z imp.csv
+echo '{"type":"track","userId":"w1","messageId":"n1","timestamp":"2025-03-04T00:00:00Z","event":"Newsletter Opened","context":{"traits":{"email":"lea@x.test"}}}' >nl.ndjson
+"$CDP_BIN/cdp-ingest" -q -d "$I" --source app --count 'Newsletter Opened=email_opens' \
+    --now 2025-04-01T00:00:00Z nl.ndjson
+snapshot imp1.json "$I"
+merge -d "$I" --rebuild --now 2025-04-02T00:00:00Z
+check_eq "import options: every event replayed" "$(jq -c '[.events, .not_replayed]' "$out")" "[2,0]"
+snapshot imp2.json "$I"
+check "import options: the profile is unchanged" cmp -s imp1.json imp2.json
+check_eq "import options: the phone read in FR, the date in its format, the counter kept" \
+    "$(jq -c '[.identifiers, .first_seen, .computed.email_opens]' imp2.json)" \
+    '[["email:lea@x.test","phone:+33612345678","user:w1"],"2025-03-02T00:00:00.000Z",1]'
+
 # ---- 4. Survivorship ----
 S=$T/surv
 cat >surv.ndjson <<'EOF'
