@@ -17,6 +17,7 @@
 #include "ingest.h"
 #include "input.h"
 #include "lookup.h"
+#include "normalize.h"
 #include "store.h"
 #include "tcf.h"
 #include "timeparse.h"
@@ -1089,6 +1090,8 @@ main(int argc, char **argv)
             c.date_format = optarg;
             break;
         case OPT_SOURCE:
+            if (optarg[0] == '\0' || !cdp_normalize_utf8_valid(optarg, strlen(optarg)))
+                cdp_cli_usage_error("--source needs a name in UTF-8 text");
             c.source = optarg;
             break;
         case OPT_COUNTRY:

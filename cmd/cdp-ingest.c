@@ -603,6 +603,8 @@ main(int argc, char **argv)
         case OPT_SOURCE:
             if (optarg[0] == '\0')
                 cdp_cli_usage_error("--source needs a name");
+            if (!cdp_normalize_utf8_valid(optarg, strlen(optarg)))
+                cdp_cli_usage_error("--source must be UTF-8 text");
             run.options.source = optarg;
             break;
         case OPT_MAP:

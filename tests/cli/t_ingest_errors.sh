@@ -208,4 +208,8 @@ check "untimed event imported again: a duplicate" err_starts "cdp-ingest: 2 read
 run cdp-ingest --db "$T/dbu3" --now yesterday untimed.ndjson
 check "--now that is not a time: usage error" test "$status" -eq 2
 check "--now that is not a time: message" err_line "cdp-ingest: --now: cannot read 'yesterday' as a time"
+run cdp-ingest --db "$T/dbu4" --source "$(printf 'web\377')" untimed.ndjson
+check "--source that is not UTF-8: usage error" test "$status" -eq 2
+check "--source that is not UTF-8: message" err_line "cdp-ingest: --source must be UTF-8 text"
+check "--source that is not UTF-8: no store made" test ! -e "$T/dbu4"
 finish
