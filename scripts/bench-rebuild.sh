@@ -4,8 +4,9 @@
 #
 # Usage: scripts/bench-rebuild.sh [EVENTS]      (default: 1000000)
 #
-# Run from the repository root after `make`.  It generates EVENTS events of
-# EVENTS/2 people with `cdp-gen` (seed 1), then times as whole processes:
+# Run from the repository root after `make`.  It generates EVENTS events
+# with `cdp-gen` (seed 1; PEOPLE people, by default EVENTS/20 as in
+# bench-ingest.sh), then times as whole processes:
 #
 #   cdp-ingest              the import, in the generated order, into store A;
 #   cdp-merge --rebuild     every profile of A built again from its events;
@@ -18,7 +19,7 @@
 # store in random order.  There is no target; the figures go beside the
 # others in the README.
 #
-# Environment: CDP_GEN, CDP_BIN, TMPDIR.
+# Environment: CDP_GEN, CDP_BIN, PEOPLE, TMPDIR.
 
 set -u
 export LC_ALL=C
@@ -27,6 +28,7 @@ CDP_GEN=${CDP_GEN:-scripts/cdp-gen}
 CDP_BIN=${CDP_BIN:-./cmd}
 TIME=/usr/bin/time
 N=${1:-1000000}
+PEOPLE=${PEOPLE:-$((N / 20))}
 
 die() {
     printf 'bench-rebuild: %s\n' "$*" >&2
@@ -53,8 +55,8 @@ timed() {
     echo "$secs" >"$work/$name.secs"
 }
 
-"$CDP_GEN" --events "$N" --people $((N / 2)) --seed 1 >"$work/events.ndjson" || die "cdp-gen failed"
-echo "events: $N of $((N / 2)) people (cdp-gen --seed 1)"
+"$CDP_GEN" --events "$N" --people "$PEOPLE" --seed 1 >"$work/events.ndjson" || die "cdp-gen failed"
+echo "events: $N of $PEOPLE people (cdp-gen --seed 1)"
 timed import "$CDP_BIN/cdp-ingest" -q -d "$work/a" --country FR --now 2026-01-01T00:00:00Z \
     "$work/events.ndjson"
 timed rebuild "$CDP_BIN/cdp-merge" -d "$work/a" --rebuild --now 2026-01-02T00:00:00Z
