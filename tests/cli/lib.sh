@@ -7,8 +7,9 @@
 #   err_starts, err_line, err_count   look at what the last run wrote on stderr
 #   finish                   prints "FILE: N passed, M failed" and exits
 #
-# Each test file gets its own temporary directory $T (removed at exit) and
-# an empty store directory $T/db in $CDP_DB.
+# Each test file gets its own temporary directory $T (removed at exit, kept
+# when KEEP_T is set, to look into a failure) and an empty store directory
+# $T/db in $CDP_DB.
 set -u
 LC_ALL=C
 export LC_ALL
