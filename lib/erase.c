@@ -153,6 +153,52 @@ erase_merge_log(struct cdp_store *store, MDB_txn *txn, const struct marks *m, si
     return rc;
 }
 
+/*
+ * Takes the person's identifiers out of the separations that undone merges
+ * left (meta "separations"); a separation with a side left empty goes.
+ */
+static int
+erase_separations(struct cdp_store *store, MDB_txn *txn, const struct cdp_profile *p)
+{
+    json_t *seps, *kept = json_array(), *sep;
+    int rc = cdp_ingest_load_separations(store, txn, &seps);
+    bool changed = false;
+    size_t i;
+    json_array_foreach(seps, i, sep)
+    {
+        json_t *copy = json_deep_copy(sep);
+        bool empty = false;
+        for (int k = 0; k < 2; k++) {
+            json_t *side = json_object_get(copy, k ? "b" : "a");
+            for (size_t j = json_array_size(side); j-- > 0;) {
+                const char *identifier = json_string_value(json_array_get(side, j));
+                if (identifier && cdp_profile_has_identifier(p, identifier)) {
+                    json_array_remove(side, j);
+                    changed = true;
+                }
+            }
+            empty = empty || json_array_size(side) == 0;
+        }
+        if (empty)
+            json_decref(copy);
+        else
+            json_array_append_new(kept, copy);
+    }
+    if (rc == 0 && changed) {
+        if (json_array_size(kept) == 0) {
+            MDB_val key = {11, "separations"};
+            rc = mdb_del(txn, store->dbi[CDP_DB_META], &key, NULL);
+        } else {
+            char *text = json_dumps(kept, JSON_COMPACT);
+            rc = cdp_store_meta_put(store, txn, "separations", text, strlen(text));
+            free(text);
+        }
+    }
+    json_decref(seps);
+    json_decref(kept);
+    return rc;
+}
+
 /* Replaces every mark in the audit lines that name the person with "[erased]". */
 static int
 redact_audit(struct cdp_store *store, MDB_txn *txn, const struct marks *m, size_t n_id,
@@ -274,6 +320,7 @@ cdp_erase_profile(struct cdp_store *store, MDB_txn *txn, const struct cdp_id *id
         (rc = cdp_consent_delete_all(store, txn, id, &counts->consent_records)) != 0 ||
         (rc = erase_memberships(store, txn, id, &counts->segment_memberships)) != 0 ||
         (rc = erase_merge_log(store, txn, &m, n_id, &counts->merge_log_entries)) != 0 ||
+        (rc = erase_separations(store, txn, &p)) != 0 ||
         (rc = redact_audit(store, txn, &m, n_id, &counts->audit_lines_redacted)) != 0 ||
         (rc = cdp_ingest_load_salt(store, txn, salt)) != 0)
         goto out;

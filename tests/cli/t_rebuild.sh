@@ -155,6 +155,16 @@ check_eq "event merge undone: the refusal is in the quarantine, marked as the un
     "$("$CDP_BIN/cdp-merge" -d "$D2" --quarantine 2>/dev/null | jq -c '[.message_id, .replay, .reason]')" \
     '["e3",2,"kept apart since merge 1 was undone"]'
 
+# Erasing one side takes its identifiers out of the separation; with a
+# side left empty the separation goes (store 2: the user's side erased).
+check_eq "erasure: before it, the store keeps the separation" \
+    "$(mdb_dump -p -s meta "$D2" | grep -c separations)" 1
+"$CDP_BIN/cdp-consent" -q -d "$D2" --forget user:u5 --now 2025-02-03T00:00:00Z
+check_eq "erasure: the separation named the person, so it is gone" \
+    "$(mdb_dump -p -s meta "$D2" | grep -c separations)" 0
+check "erasure: no byte of the person's e-mail is left in the store" \
+    test "$(grep -c 'a@x.test' "$D2/data.mdb")" -eq 0
+
 # ---- 3. Rebuild ----
 cat >order.ndjson <<'EOF'
 {"type":"identify","userId":"v1","messageId":"r1","timestamp":"2025-01-01T00:00:00Z","traits":{"email":"shared@x.test","city":"Nice"}}
