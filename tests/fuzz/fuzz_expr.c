@@ -53,13 +53,13 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
     cdp_profile_add_identifier(&profile, "email:jane@example.com");
     cdp_profile_add_identifier(&profile, "user:u1");
     json_t *v = json_string("Lyon");
-    cdp_profile_set_trait(&profile, "city", v, NOW_MS - 1000, "crm");
+    cdp_profile_set_trait(&profile, "city", v, NOW_MS - 1000, "crm", NULL);
     json_decref(v);
     v = json_pack("[ss]", "vip", "newsletter");
-    cdp_profile_set_trait(&profile, "tags", v, NOW_MS - 1000, "crm");
+    cdp_profile_set_trait(&profile, "tags", v, NOW_MS - 1000, "crm", NULL);
     json_decref(v);
     v = json_integer(41);
-    cdp_profile_set_trait(&profile, "age", v, NOW_MS - 1000, "crm");
+    cdp_profile_set_trait(&profile, "age", v, NOW_MS - 1000, "crm", NULL);
     json_decref(v);
     object = json_loads(
         "{\"id\":\"00000000000000000000000000000000\",\"identifiers\":[\"email:jane@example.com\","
