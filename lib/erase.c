@@ -60,37 +60,6 @@ holds_mark(const struct marks *m, size_t n, const char *text, size_t len)
     return false;
 }
 
-/* Deletes the events of the profile and their message records. */
-static int
-erase_events(struct cdp_store *store, MDB_txn *txn, const struct cdp_id *id, uint64_t *count)
-{
-    MDB_cursor *cursor;
-    int rc = mdb_cursor_open(txn, store->dbi[CDP_DB_EVENTS], &cursor);
-    if (rc != 0)
-        return rc;
-    for (;;) {
-        MDB_val k = {16, (void *)id->bytes}, v;
-        if ((rc = mdb_cursor_get(cursor, &k, &v, MDB_SET_RANGE)) != 0)
-            break;
-        if (k.mv_size < 16 || memcmp(k.mv_data, id->bytes, 16) != 0)
-            break;
-        struct cdp_stored_event ev;
-        if (cdp_events_decode(&k, &v, &ev)) {
-            unsigned char mk[CDP_MESSAGE_KEY_SIZE];
-            cdp_events_message_key(mk, (ev.flags & CDP_EVENT_UNTIMED) != 0, ev.time, &ev.message);
-            MDB_val mkey = {sizeof mk, mk};
-            rc = mdb_del(txn, store->dbi[CDP_DB_MESSAGES], &mkey, NULL);
-            if (rc != 0 && rc != MDB_NOTFOUND)
-                break;
-        }
-        if ((rc = mdb_cursor_del(cursor, 0)) != 0)
-            break;
-        (*count)++;
-    }
-    mdb_cursor_close(cursor);
-    return rc == MDB_NOTFOUND ? 0 : rc;
-}
-
 /*
  * Deletes the profile from every set of members: saved segments, and the
  * sets cdp-export keeps of what it sent to each target ("NAME@TARGET").
@@ -316,7 +285,7 @@ cdp_erase_profile(struct cdp_store *store, MDB_txn *txn, const struct cdp_id *id
 
     unsigned char salt[32];
     struct suppress_ctx sc = {store, txn, salt, now, json_array(), 0, 0};
-    if ((rc = erase_events(store, txn, id, &counts->events)) != 0 ||
+    if ((rc = cdp_events_delete_all(store, txn, id, &counts->events)) != 0 ||
         (rc = cdp_consent_delete_all(store, txn, id, &counts->consent_records)) != 0 ||
         (rc = erase_memberships(store, txn, id, &counts->segment_memberships)) != 0 ||
         (rc = erase_merge_log(store, txn, &m, n_id, &counts->merge_log_entries)) != 0 ||

@@ -190,3 +190,34 @@ cdp_events_move(struct cdp_store *store, MDB_txn *txn, const struct cdp_id *from
     cdp_buf_free(&copy);
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
+
+int
+cdp_events_delete_all(struct cdp_store *store, MDB_txn *txn, const struct cdp_id *id,
+                      uint64_t *count)
+{
+    MDB_cursor *cursor;
+    int rc = mdb_cursor_open(txn, store->dbi[CDP_DB_EVENTS], &cursor);
+    if (rc != 0)
+        return rc;
+    for (;;) {
+        MDB_val k = {16, (void *)id->bytes}, v;
+        if ((rc = mdb_cursor_get(cursor, &k, &v, MDB_SET_RANGE)) != 0)
+            break;
+        if (k.mv_size < 16 || memcmp(k.mv_data, id->bytes, 16) != 0)
+            break;
+        struct cdp_stored_event ev;
+        if (cdp_events_decode(&k, &v, &ev)) {
+            unsigned char mk[CDP_MESSAGE_KEY_SIZE];
+            cdp_events_message_key(mk, (ev.flags & CDP_EVENT_UNTIMED) != 0, ev.time, &ev.message);
+            MDB_val mkey = {sizeof mk, mk};
+            rc = mdb_del(txn, store->dbi[CDP_DB_MESSAGES], &mkey, NULL);
+            if (rc != 0 && rc != MDB_NOTFOUND)
+                break;
+        }
+        if ((rc = mdb_cursor_del(cursor, 0)) != 0)
+            break;
+        (*count)++;
+    }
+    mdb_cursor_close(cursor);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}

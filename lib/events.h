@@ -108,4 +108,8 @@ int cdp_events_each_between(struct cdp_store *store, MDB_txn *txn, const struct 
 int cdp_events_move(struct cdp_store *store, MDB_txn *txn, const struct cdp_id *from,
                     const struct cdp_id *to);
 
+/* Deletes the events of a profile and their message records; *count counts them. */
+int cdp_events_delete_all(struct cdp_store *store, MDB_txn *txn, const struct cdp_id *id,
+                          uint64_t *count);
+
 #endif

@@ -571,47 +571,10 @@ take_apart(struct cdp_ingest *ing, const struct cdp_id *id)
     cdp_profile_free(&p);
     if (rc != 0)
         return rc;
-    /* Events and their message records. */
-    MDB_cursor *cursor;
-    if ((rc = mdb_cursor_open(ing->txn, DBI(ing, CDP_DB_EVENTS), &cursor)) != 0)
-        return rc;
-    k.mv_size = 16;
-    k.mv_data = (void *)id->bytes;
-    rc = mdb_cursor_get(cursor, &k, &v, MDB_SET_RANGE);
-    while (rc == 0 && k.mv_size == CDP_EVENT_KEY_SIZE && memcmp(k.mv_data, id->bytes, 16) == 0) {
-        struct cdp_stored_event se;
-        if (cdp_events_decode(&k, &v, &se)) {
-            unsigned char mk[CDP_MESSAGE_KEY_SIZE];
-            cdp_events_message_key(mk, se.flags & CDP_EVENT_UNTIMED, se.time, &se.message);
-            MDB_val mkv = {sizeof mk, mk};
-            rc = mdb_del(ing->txn, DBI(ing, CDP_DB_MESSAGES), &mkv, NULL);
-            if (rc != 0 && rc != MDB_NOTFOUND)
-                break;
-        }
-        if ((rc = mdb_cursor_del(cursor, 0)) != 0)
-            break;
-        k.mv_size = 16;
-        k.mv_data = (void *)id->bytes;
-        rc = mdb_cursor_get(cursor, &k, &v, MDB_SET_RANGE);
-    }
-    mdb_cursor_close(cursor);
-    if (rc != 0 && rc != MDB_NOTFOUND)
-        return rc;
-    /* Consent records (carried afterwards from the old state). */
-    if ((rc = mdb_cursor_open(ing->txn, DBI(ing, CDP_DB_CONSENT), &cursor)) != 0)
-        return rc;
-    k.mv_size = 16;
-    k.mv_data = (void *)id->bytes;
-    rc = mdb_cursor_get(cursor, &k, &v, MDB_SET_RANGE);
-    while (rc == 0 && k.mv_size > 16 && memcmp(k.mv_data, id->bytes, 16) == 0) {
-        if ((rc = mdb_cursor_del(cursor, 0)) != 0)
-            break;
-        k.mv_size = 16;
-        k.mv_data = (void *)id->bytes;
-        rc = mdb_cursor_get(cursor, &k, &v, MDB_SET_RANGE);
-    }
-    mdb_cursor_close(cursor);
-    if (rc != 0 && rc != MDB_NOTFOUND)
+    /* Events, message records and consent records (carried afterwards from the old state). */
+    uint64_t events = 0, records = 0;
+    if ((rc = cdp_events_delete_all(ing->store, ing->txn, id, &events)) != 0 ||
+        (rc = cdp_consent_delete_all(ing->store, ing->txn, id, &records)) != 0)
         return rc;
     k.mv_size = 16;
     k.mv_data = (void *)id->bytes;

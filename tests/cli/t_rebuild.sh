@@ -57,7 +57,7 @@ cat >web.ndjson <<'EOF'
 {"type":"identify","anonymousId":"a7","messageId":"w4","traits":{"plan":"silver"}}
 EOF
 "$CDP_BIN/cdp-ingest" -q --source crm --country FR --now 2025-02-01T00:00:00Z crm.ndjson
-"$CDP_BIN/cdp-ingest" -q --source web --now 2025-02-01T00:00:00Z web.ndjson
+"$CDP_BIN/cdp-ingest" -q --source web --now 2025-02-01T00:00:00Z web.ndjson 2>/dev/null
 run cdp-consent --object email:ines.andre@outlook.com --now 2025-02-01T12:00:00Z
 check "object: exit 0" test "$status" -eq 0
 id_a=$(id_of user:u1)
@@ -159,7 +159,7 @@ check_eq "event merge undone: the refusal is in the quarantine, marked as the un
 # side left empty the separation goes (store 2: the user's side erased).
 check_eq "erasure: before it, the store keeps the separation" \
     "$(mdb_dump -p -s meta "$D2" | grep -c separations)" 1
-"$CDP_BIN/cdp-consent" -q -d "$D2" --forget user:u5 --now 2025-02-03T00:00:00Z
+"$CDP_BIN/cdp-consent" -q -d "$D2" --forget user:u5 --now 2025-02-03T00:00:00Z >/dev/null
 check_eq "erasure: the separation named the person, so it is gone" \
     "$(mdb_dump -p -s meta "$D2" | grep -c separations)" 0
 check "erasure: no byte of the person's e-mail is left in the store" \
@@ -175,8 +175,8 @@ EOF
 tac order.ndjson >order-rev.ndjson
 F1=$T/f1
 F2=$T/f2
-"$CDP_BIN/cdp-ingest" -q -d "$F1" --now 2025-02-01T00:00:00Z order.ndjson
-"$CDP_BIN/cdp-ingest" -q -d "$F2" --now 2025-02-01T00:00:00Z order-rev.ndjson
+"$CDP_BIN/cdp-ingest" -q -d "$F1" --now 2025-02-01T00:00:00Z order.ndjson 2>/dev/null
+"$CDP_BIN/cdp-ingest" -q -d "$F2" --now 2025-02-01T00:00:00Z order-rev.ndjson 2>/dev/null
 snapshot f1.json "$F1"
 snapshot f2.json "$F2"
 check "rebuild: arrival order made different profiles" test "$(cat f1.json)" != "$(cat f2.json)"
@@ -200,8 +200,8 @@ check_eq "rebuild: the order counted once, on the profile that sent it first" \
 # The first store: untimed events, made-up messageIds, consent, suppression, segments.
 echo '{"type":"identify","userId":"gone","messageId":"g1","timestamp":"2025-01-05T00:00:00Z","traits":{"email":"gone@x.test"}}' >gone.ndjson
 "$CDP_BIN/cdp-ingest" -q --now 2025-04-01T00:00:00Z gone.ndjson
-"$CDP_BIN/cdp-segment" -q --save lyon 'traits.city == "Lyon"' --now 2025-04-01T00:00:00Z
-"$CDP_BIN/cdp-consent" -q --forget email:gone@x.test --now 2025-04-01T00:00:00Z
+"$CDP_BIN/cdp-segment" -q --save lyon 'traits.city == "Lyon"' --now 2025-04-01T00:00:00Z >/dev/null
+"$CDP_BIN/cdp-consent" -q --forget email:gone@x.test --now 2025-04-01T00:00:00Z >/dev/null
 snapshot pre.json
 events=$(jq -s '[.[].events | length] | add' pre.json)
 merge --rebuild --now 2025-04-02T00:00:00Z
