@@ -1429,8 +1429,8 @@ run_job(struct rebuild_job *job, size_t reserve)
         }
         if (rc == CDP_REBUILD_UNREPLAYABLE) {
             report_rebuild(mg, &job->st, NULL);
-            cdp_cli_die(CDP_EXIT_FAILURE, "%llu stored events cannot be replayed: nothing changed",
-                        (unsigned long long)job->st.not_replayed);
+            cdp_cli_die(CDP_EXIT_FAILURE,
+                        "a stored event cannot be replayed (see above): nothing changed");
         }
         if (rc != 0)
             store_failed(mg, rc);
