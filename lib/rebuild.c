@@ -418,6 +418,49 @@ out:
     return rc;
 }
 
+/* ---- the order of replay ---- */
+
+
+static int
+compare_pending(const void *a, const void *b)
+{
+    return memcmp(((const struct pending *)a)->order, ((const struct pending *)b)->order,
+                  CDP_MESSAGE_KEY_SIZE);
+}
+
+struct collect {
+    struct pending *list;
+    size_t n, cap;
+    const struct cdp_id *drop;
+};
+
+static void
+pending_add(struct collect *c, const unsigned char order[CDP_MESSAGE_KEY_SIZE],
+            const unsigned char key[CDP_EVENT_KEY_SIZE])
+{
+    if (c->n == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 256;
+        c->list = cdp_xrealloc(c->list, c->cap * sizeof *c->list);
+    }
+    memcpy(c->list[c->n].order, order, CDP_MESSAGE_KEY_SIZE);
+    memcpy(c->list[c->n].key, key, CDP_EVENT_KEY_SIZE);
+    c->n++;
+}
+
+/* Collects a profile's events in the order of replay: by time (stored time for untimed), hash. */
+static int
+collect_cb(const struct cdp_stored_event *se, void *ctx)
+{
+    struct collect *c = ctx;
+    unsigned char key[CDP_EVENT_KEY_SIZE], order[CDP_MESSAGE_KEY_SIZE];
+    cdp_events_key(key, &se->profile, se->time, &se->message);
+    if (c->drop && cdp_hash_compare(&se->message, c->drop) == 0)
+        return 0;
+    cdp_events_message_key(order, false, se->time, &se->message);
+    pending_add(c, order, key);
+    return 0;
+}
+
 /* ---- the whole store ---- */
 
 static int
@@ -471,25 +514,62 @@ cdp_rebuild_all(struct cdp_ingest *ing, MDB_txn *old, struct cdp_rebuild_stats *
             goto out;
     if ((rc = next_seq(ing, &first)) != 0)
         goto out;
-    /* The messages database lists every event in the order of replay. */
+    /*
+     * The messages database lists the timed events in the order of replay
+     * (time, then message hash); the events without a timestamp come first
+     * there, filed under the smallest time, and are merged into that order
+     * by the time they were stored with.
+     */
     if ((rc = mdb_cursor_open(old, DBI(ing, CDP_DB_MESSAGES), &cursor)) != 0)
         goto out;
+    struct collect untimed = {0};
+    unsigned char none[8];
+    cdp_store_put_time(none, INT64_MIN);
     MDB_val k, v;
     uint64_t done = 0;
-    while ((rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)) == 0) {
-        if (k.mv_size != CDP_MESSAGE_KEY_SIZE || v.mv_size != 24) {
+    size_t next = 0;
+    bool sorted = false;
+    for (;;) {
+        rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT);
+        if (rc != 0 && rc != MDB_NOTFOUND)
+            break;
+        if (rc == 0 && (k.mv_size != CDP_MESSAGE_KEY_SIZE || v.mv_size != 24)) {
             rc = MDB_CORRUPTED;
             break;
         }
-        unsigned char key[CDP_EVENT_KEY_SIZE];
-        memcpy(key, v.mv_data, 24);
-        memcpy(key + 24, (const char *)k.mv_data + 8, 16);
+        unsigned char key[CDP_EVENT_KEY_SIZE], order[CDP_MESSAGE_KEY_SIZE];
+        if (rc == 0) {
+            memcpy(key, v.mv_data, 24);
+            memcpy(key + 24, (const char *)k.mv_data + 8, 16);
+            memcpy(order, key + 16, 8);
+            memcpy(order + 8, key + 24, 16);
+            if (memcmp(k.mv_data, none, 8) == 0) {
+                pending_add(&untimed, order, key);
+                continue;
+            }
+        }
+        if (!sorted) {
+            qsort(untimed.list, untimed.n, sizeof *untimed.list, compare_pending);
+            sorted = true;
+        }
+        /* The untimed events due before this one (all of them at the end). */
+        while (next < untimed.n &&
+               (rc == MDB_NOTFOUND || memcmp(untimed.list[next].order, order, sizeof order) < 0)) {
+            int rr = replay_key(&r, untimed.list[next++].key);
+            if (rr != 0) {
+                rc = rr;
+                break;
+            }
+        }
+        if (rc != 0)
+            break;
         if ((rc = replay_key(&r, key)) != 0)
             break;
         if (++done % 1024 == 0)
             cdp_store_release_pages_over(ing->store, 64u << 20);
     }
     mdb_cursor_close(cursor);
+    free(untimed.list);
     if (rc != MDB_NOTFOUND)
         goto out;
     if ((rc = carry_consent(&r, NULL, 0)) != 0 || (rc = prune_predictions(ing)) != 0 ||
@@ -503,44 +583,6 @@ out:
     ing->options = saved;
     cdp_buf_free(&r.text);
     return rc;
-}
-
-/* ---- some profiles ---- */
-
-static int
-compare_pending(const void *a, const void *b)
-{
-    return memcmp(((const struct pending *)a)->order, ((const struct pending *)b)->order,
-                  CDP_MESSAGE_KEY_SIZE);
-}
-
-struct collect {
-    struct pending *list;
-    size_t n, cap;
-    const struct cdp_id *drop;
-    bool dropped;
-    unsigned char drop_key[CDP_EVENT_KEY_SIZE];
-};
-
-static int
-collect_cb(const struct cdp_stored_event *se, void *ctx)
-{
-    struct collect *c = ctx;
-    unsigned char key[CDP_EVENT_KEY_SIZE];
-    cdp_events_key(key, &se->profile, se->time, &se->message);
-    if (c->drop && cdp_hash_compare(&se->message, c->drop) == 0) {
-        c->dropped = true;
-        memcpy(c->drop_key, key, sizeof key);
-        return 0;
-    }
-    if (c->n == c->cap) {
-        c->cap = c->cap ? c->cap * 2 : 256;
-        c->list = cdp_xrealloc(c->list, c->cap * sizeof *c->list);
-    }
-    struct pending *p = &c->list[c->n++];
-    cdp_events_message_key(p->order, se->flags & CDP_EVENT_UNTIMED, se->time, &se->message);
-    memcpy(p->key, key, sizeof key);
-    return 0;
 }
 
 /* Deletes every record of profile id from the engine's transaction (its events too). */

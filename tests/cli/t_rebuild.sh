@@ -218,6 +218,22 @@ run cdp-ingest --now 2025-04-03T00:00:00Z gone.ndjson
 check "rebuild: the erased person stays on the suppression list" err_line \
     "cdp-ingest: 1 read, 0 landed, 0 duplicates, 0 rejected, 0 warnings, 0 profiles created, 0 merges (0 refused), 1 dropped as erased"
 
+# An event without a timestamp is replayed at the time it was stored with,
+# not before every other event: here after the first sighting of the
+# e-mail and of the order.
+U=$T/untimed
+echo '{"type":"track","userId":"u1","messageId":"m1","timestamp":"2025-01-01T10:00:00Z","event":"Order Completed","properties":{"order_id":"o1","total":5},"context":{"traits":{"email":"e@x.test"}}}' >u1.ndjson
+echo '{"type":"track","userId":"u2","event":"Order Completed","properties":{"order_id":"o1","total":5},"context":{"traits":{"email":"e@x.test"}}}' >u2.ndjson
+"$CDP_BIN/cdp-ingest" -q -d "$U" --now 2025-01-05T00:00:00Z u1.ndjson
+"$CDP_BIN/cdp-ingest" -q -d "$U" --now 2025-02-01T00:00:00Z u2.ndjson 2>/dev/null
+snapshot u-before.json "$U"
+merge -q -d "$U" --rebuild --now 2025-03-01T00:00:00Z
+snapshot u-after.json "$U"
+check "untimed: the rebuild changes nothing" cmp -s u-before.json u-after.json
+check_eq "untimed: the e-mail and the order stay with the first sighting" \
+    "$(jq -c '[.identifiers, .computed.orders_count]' u-after.json | tr -d '\n')" \
+    '[["user:u2"],0][["email:e@x.test","user:u1"],1]'
+
 # Import options are the events' own: a CSV read with --date-format and
 # --country, an event counted with --count; a rebuild needs none of them.
 I=$T/imp
