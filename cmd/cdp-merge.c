@@ -1551,7 +1551,8 @@ undo_merge(struct rebuild_job *job, struct cdp_ingest *ing, MDB_txn *old)
     /* A merge cdp-merge made was an event of its own: it goes. */
     struct cdp_id drop;
     const char *message = json_string_value(json_object_get(entry, "message_id"));
-    bool decided = json_object_get(entry, "evidence") != NULL && message != NULL;
+    bool decided = cdp_ingest_link_event(json_string_value(json_object_get(entry, "source")),
+                                         message, json_object_get(entry, "evidence") != NULL);
     if (decided)
         drop = cdp_hash_string(message);
     json_t *made = json_array();

@@ -1275,8 +1275,8 @@ cdp_ingest_event(struct cdp_ingest *ing, json_t *root, const char *raw, size_t r
 
     /* Traits and computed traits. */
     struct cdp_profile_head *h = &p->head;
-    /* A merge decided elsewhere is kept with the events, but the person did nothing. */
-    if (ev.merge == NULL) {
+    /* cdp-merge's record of a merge is kept with the events, but the person did nothing. */
+    if (!cdp_ingest_link_event(ing->options->source, ev.message_id, ev.merge != NULL)) {
         h->events_count++;
         if (h->first_seen == CDP_TIME_NONE || ev.time < h->first_seen)
             h->first_seen = ev.time;
@@ -1323,6 +1323,13 @@ out:
     for (int j = 0; j < nprofiles; j++)
         cdp_profile_free(&profiles[j]);
     return rc;
+}
+
+bool
+cdp_ingest_link_event(const char *source, const char *message_id, bool has_merge)
+{
+    return has_merge && source && strcmp(source, "cdp-merge") == 0 && message_id &&
+           strncmp(message_id, "cdp-merge-", 10) == 0;
 }
 
 /* ---- traits again from the stored events ---- */

@@ -136,6 +136,14 @@ double cdp_ingest_order_amount(json_t *properties);
  */
 const char *cdp_ingest_order_id(json_t *properties, char *buf, size_t size);
 
+/*
+ * True for the identify event by which cdp-merge records a merge it made
+ * (source "cdp-merge", a "cdp-merge-" message id, context.merge): kept
+ * with the events, but no activity of the person's, and deleted when the
+ * merge is undone.  An imported event with a context.merge is none.
+ */
+bool cdp_ingest_link_event(const char *source, const char *message_id, bool has_merge);
+
 /* Reads the store's separations (a JSON array, or NULL when it has none) into *out. */
 int cdp_ingest_load_separations(struct cdp_store *store, MDB_txn *txn, json_t **out);
 

@@ -155,6 +155,23 @@ check_eq "event merge undone: the refusal is in the quarantine, marked as the un
     "$("$CDP_BIN/cdp-merge" -d "$D2" --quarantine 2>/dev/null | jq -c '[.message_id, .replay, .reason]')" \
     '["e3",2,"kept apart since merge 1 was undone"]'
 
+# An imported event that carries a context.merge of its own is data: it
+# counts, and an undo keeps it.
+D3=$T/db3
+cat >cm.ndjson <<'EOF'
+{"type":"identify","userId":"u7","messageId":"k1","timestamp":"2025-01-01T00:00:00Z","traits":{"email":"a7@x.test"}}
+{"type":"identify","anonymousId":"x7","messageId":"k2","timestamp":"2025-01-02T00:00:00Z","traits":{"email":"b7@x.test"}}
+{"type":"track","userId":"u7","anonymousId":"x7","messageId":"k3","timestamp":"2025-01-03T00:00:00Z","event":"Order Completed","properties":{"order_id":"o9","total":9},"context":{"merge":{"rule":"crm-dedupe"}}}
+EOF
+"$CDP_BIN/cdp-ingest" -q -d "$D3" --source crm --now 2025-02-01T00:00:00Z cm.ndjson
+check_eq "imported merge: the rule it names, and the event counts" \
+    "$("$CDP_BIN/cdp-merge" -d "$D3" --why user:u7 2>/dev/null | jq -r .rule) $("$CDP_BIN/cdp-export" -d "$D3" --lookup user:u7 | jq -c '[.computed.events_count, .last_seen]')" \
+    'crm-dedupe [3,"2025-01-03T00:00:00.000Z"]'
+merge -d "$D3" --undo 1 --now 2025-02-02T00:00:00Z
+check_eq "imported merge undone: every event kept, the order with the user" \
+    "$("$CDP_BIN/cdp-export" -d "$D3" --lookup user:u7 --events | jq -c '[[.events[].messageId], .computed.orders_count]') $("$CDP_BIN/cdp-export" -d "$D3" --lookup anon:x7 --events | jq -c '[.events[].messageId]')" \
+    '[["k1","k3"],1] ["k2"]'
+
 # Erasing one side takes its identifiers out of the separation; with a
 # side left empty the separation goes (store 2: the user's side erased).
 check_eq "erasure: before it, the store keeps the separation" \
