@@ -1481,6 +1481,77 @@ mergelog_entry(struct merge *mg, MDB_txn *txn, uint64_t seq)
     return json_loadb(v.mv_data, v.mv_size, 0, NULL);
 }
 
+/*
+ * The merges an undo undoes: entry seq and, when it came from a link event
+ * of cdp-merge's that joined more than two profiles, the other merges of
+ * that event (same message id, same replay).  An array of entries.
+ */
+static json_t *
+merges_of_link(struct merge *mg, MDB_txn *txn, json_t *entry, bool link)
+{
+    json_t *list = json_array();
+    if (!link) {
+        json_array_append(list, entry);
+        return list;
+    }
+    const char *message = json_string_value(json_object_get(entry, "message_id"));
+    json_t *replay = json_object_get(entry, "replay");
+    MDB_cursor *cursor;
+    MDB_val k, v;
+    int rc = mdb_cursor_open(txn, mg->store.dbi[CDP_DB_MERGELOG], &cursor);
+    if (rc != 0)
+        store_failed(mg, rc);
+    while ((rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)) == 0) {
+        json_t *e = json_loadb(v.mv_data, v.mv_size, 0, NULL);
+        const char *action = json_string_value(json_object_get(e, "action"));
+        const char *m = json_string_value(json_object_get(e, "message_id"));
+        json_t *r = json_object_get(e, "replay");
+        if (action && strcmp(action, "merge") == 0 && m && strcmp(m, message) == 0 &&
+            ((r == NULL && replay == NULL) || (r && replay && json_equal(r, replay))))
+            json_array_append(list, e);
+        json_decref(e);
+    }
+    mdb_cursor_close(cursor);
+    if (rc != MDB_NOTFOUND)
+        store_failed(mg, rc);
+    return list;
+}
+
+/* Adds to ids[*n] (at most max) the profiles that hold the identifiers of a JSON array. */
+static int
+holders(struct merge *mg, MDB_txn *txn, json_t *identifiers, struct cdp_id *ids, size_t *n,
+        size_t max)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(identifiers, i, v)
+    {
+        const char *identifier = json_string_value(v);
+        if (identifier == NULL)
+            continue;
+        MDB_val ik = {strlen(identifier), (void *)identifier}, iv;
+        int rc = mdb_get(txn, mg->store.dbi[CDP_DB_IDENTIFIERS], &ik, &iv);
+        if (rc == MDB_NOTFOUND)
+            continue;
+        if (rc != 0)
+            return rc;
+        if (iv.mv_size != 16)
+            return MDB_CORRUPTED;
+        size_t j;
+        for (j = 0; j < *n; j++)
+            if (memcmp(ids[j].bytes, iv.mv_data, 16) == 0)
+                break;
+        if (j < *n)
+            continue;
+        if (*n == max)
+            cdp_cli_die(CDP_EXIT_FAILURE, "the merge's identifiers are spread over more than %zu "
+                        "profiles: undo the later merges first",
+                        max);
+        memcpy(ids[(*n)++].bytes, iv.mv_data, 16);
+    }
+    return 0;
+}
+
 static int
 undo_merge(struct rebuild_job *job, struct cdp_ingest *ing, MDB_txn *old)
 {
@@ -1492,47 +1563,45 @@ undo_merge(struct rebuild_job *job, struct cdp_ingest *ing, MDB_txn *old)
     if (action == NULL || strcmp(action, "merge") != 0)
         cdp_cli_die(CDP_EXIT_FAILURE, "merge-log entry %llu is %s%s, not a merge (see --why)", seq,
                     entry ? "a " : "not there", action ? action : "");
-    size_t i;
-    json_t *sep;
-    json_array_foreach(ing->separations, i, sep)
-    {
-        if ((unsigned long long)json_integer_value(json_object_get(sep, "merge")) == seq)
-            cdp_cli_die(CDP_EXIT_FAILURE, "merge %llu was undone already", seq);
-    }
-    /* The profiles that hold the two sides' identifiers now. */
-    struct cdp_id ids[64];
-    size_t n = 0;
-    json_t *sides[2] = {json_object_get(entry, "winner_identifiers"),
-                        json_object_get(entry, "loser_identifiers")};
-    for (int k = 0; k < 2; k++) {
-        json_t *v;
-        json_array_foreach(sides[k], i, v)
-        {
-            const char *identifier = json_string_value(v);
-            if (identifier == NULL)
-                continue;
-            MDB_val ik = {strlen(identifier), (void *)identifier}, iv;
-            int rc = mdb_get(ing->txn, mg->store.dbi[CDP_DB_IDENTIFIERS], &ik, &iv);
-            if (rc == MDB_NOTFOUND)
-                continue;
-            if (rc != 0)
-                return rc;
-            size_t j;
-            for (j = 0; j < n; j++)
-                if (iv.mv_size == 16 && memcmp(ids[j].bytes, iv.mv_data, 16) == 0)
-                    break;
-            if (j == n && n < 64 && iv.mv_size == 16)
-                memcpy(ids[n++].bytes, iv.mv_data, 16);
-        }
-    }
-    if (n == 0)
-        cdp_cli_die(CDP_EXIT_FAILURE, "merge %llu: no profile holds its identifiers any more", seq);
-    /* From now on the two sides stay apart, through ingest and rebuilds alike. */
+    /* A merge cdp-merge made was an event of its own: it goes, with every merge it made. */
+    const char *message = json_string_value(json_object_get(entry, "message_id"));
+    bool link = cdp_ingest_link_event(json_string_value(json_object_get(entry, "source")), message,
+                                      json_object_get(entry, "evidence") != NULL);
+    json_t *merges = merges_of_link(mg, ing->txn, entry, link);
     json_t *seps = ing->separations ? json_deep_copy(ing->separations) : json_array();
-    json_array_append_new(seps, json_pack("{s:I,s:O,s:O}", "merge", (json_int_t)seq, "a", sides[1],
-                                          "b", sides[0]));
+    json_t *seqs = json_array();
+    struct cdp_id ids[64];
+    size_t n = 0, i;
+    json_t *m;
+    int rc = 0;
+    json_array_foreach(merges, i, m)
+    {
+        json_int_t s = json_integer_value(json_object_get(m, "seq"));
+        json_t *winner = json_object_get(m, "winner_identifiers");
+        json_t *loser = json_object_get(m, "loser_identifiers");
+        if (!json_is_array(winner) || !json_is_array(loser))
+            cdp_cli_die(CDP_EXIT_FAILURE, "merge-log entry %" JSON_INTEGER_FORMAT
+                        " lacks the identifiers of its two sides", s);
+        size_t j;
+        json_t *sep;
+        json_array_foreach(ing->separations, j, sep)
+        {
+            if (json_integer_value(json_object_get(sep, "merge")) == s)
+                cdp_cli_die(CDP_EXIT_FAILURE, "merge %" JSON_INTEGER_FORMAT " was undone already",
+                            s);
+        }
+        /* From now on the two sides stay apart, through ingest and rebuilds alike. */
+        json_array_append_new(seps, json_pack("{s:I,s:O,s:O}", "merge", s, "a", loser, "b", winner));
+        json_array_append_new(seqs, json_integer(s));
+        if ((rc = holders(mg, ing->txn, winner, ids, &n, 64)) != 0 ||
+            (rc = holders(mg, ing->txn, loser, ids, &n, 64)) != 0)
+            break;
+    }
+    if (rc == 0 && n == 0)
+        cdp_cli_die(CDP_EXIT_FAILURE, "merge %llu: no profile holds its identifiers any more", seq);
     char *text = json_dumps(seps, JSON_COMPACT);
-    int rc = cdp_store_meta_put(&mg->store, ing->txn, "separations", text, strlen(text));
+    if (rc == 0)
+        rc = cdp_store_meta_put(&mg->store, ing->txn, "separations", text, strlen(text));
     free(text);
     json_decref(ing->separations);
     ing->separations = seps;
@@ -1545,25 +1614,23 @@ undo_merge(struct rebuild_job *job, struct cdp_ingest *ing, MDB_txn *old)
     uint64_t useq = 0;
     if (rc == 0)
         rc = cdp_rebuild_log(ing,
-                             json_pack("{s:s,s:I,s:O}", "action", "undo", "merge", (json_int_t)seq,
-                                       "profiles", before),
+                             json_pack("{s:s,s:I,s:O,s:O}", "action", "undo", "merge",
+                                       (json_int_t)seq, "merges", seqs, "profiles", before),
                              &useq);
-    /* A merge cdp-merge made was an event of its own: it goes. */
     struct cdp_id drop;
-    const char *message = json_string_value(json_object_get(entry, "message_id"));
-    bool decided = cdp_ingest_link_event(json_string_value(json_object_get(entry, "source")),
-                                         message, json_object_get(entry, "evidence") != NULL);
-    if (decided)
+    if (link)
         drop = cdp_hash_string(message);
     json_t *made = json_array();
     if (rc == 0) {
         ing->replay = useq;
-        rc = cdp_rebuild_profiles(ing, old, ids, n, decided ? &drop : NULL, made, &job->st);
+        rc = cdp_rebuild_profiles(ing, old, ids, n, link ? &drop : NULL, made, &job->st);
     }
     json_object_set_new(job->line, "undo", json_integer((json_int_t)useq));
     json_object_set_new(job->line, "merge", json_integer((json_int_t)seq));
+    json_object_set_new(job->line, "undone", seqs);
     json_object_set_new(job->line, "before", before);
     json_object_set_new(job->line, "profiles", made);
+    json_decref(merges);
     json_decref(entry);
     return rc;
 }

@@ -28,6 +28,7 @@ struct replay {
     const char *fallback_country; /* for events stored before their region was */
     struct cdp_buf text;
     json_t *messages; /* message ids replayed, when not all of them are */
+    const struct cdp_id *drop; /* the link event an undo deletes, or NULL */
     struct cdp_rebuild_stats *st;
 };
 
@@ -354,6 +355,7 @@ settle_quarantine(struct replay *r, uint64_t first)
     json_t *refused = json_object(); /* seq -> message id of every refusal before */
     json_t *decided = json_object(); /* message id -> decision, for refusals settled before */
     json_t *again = json_array();    /* [seq, message id] refusals of the replay */
+    json_t *approval = json_object(); /* seq of a refusal -> message id of the link approving it */
     MDB_cursor *cursor;
     MDB_val k, v;
     int rc = mdb_cursor_open(ing->txn, DBI(ing, CDP_DB_MERGELOG), &cursor);
@@ -373,12 +375,24 @@ settle_quarantine(struct replay *r, uint64_t first)
             } else {
                 json_array_append_new(again, json_pack("[I,s]", (json_int_t)seq, message));
             }
+        } else if (action && strcmp(action, "merge") == 0 && message &&
+                   json_is_integer(json_object_get(json_object_get(entry, "evidence"),
+                                                   "quarantine"))) {
+            snprintf(key, sizeof key, "%" JSON_INTEGER_FORMAT,
+                     json_integer_value(
+                         json_object_get(json_object_get(entry, "evidence"), "quarantine")));
+            json_object_set_new(approval, key, json_string(message));
         } else if (action && strcmp(action, "settled") == 0 && seq < first) {
             snprintf(key, sizeof key, "%" JSON_INTEGER_FORMAT,
                      json_integer_value(json_object_get(entry, "quarantine")));
             json_t *m = json_object_get(refused, key);
             const char *decision = json_string_value(json_object_get(entry, "decision"));
-            if (m && decision && strcmp(decision, "replayed") != 0)
+            /* An approval whose link the undo deletes no longer stands. */
+            const char *link = json_string_value(json_object_get(approval, key));
+            struct cdp_id h = cdp_hash_string(link ? link : "");
+            bool undone = r->drop && link && cdp_hash_compare(&h, r->drop) == 0 && decision &&
+                          strcmp(decision, "approved") == 0;
+            if (m && decision && strcmp(decision, "replayed") != 0 && !undone)
                 json_object_set_new(decided, json_string_value(m), json_string(decision));
             json_object_del(open, key);
         }
@@ -415,6 +429,7 @@ out:
     json_decref(refused);
     json_decref(decided);
     json_decref(again);
+    json_decref(approval);
     return rc;
 }
 
@@ -632,6 +647,7 @@ cdp_rebuild_profiles(struct cdp_ingest *ing, MDB_txn *old, const struct cdp_id *
     struct replay r;
     replay_init(&r, ing, old, st);
     r.messages = json_object();
+    r.drop = drop;
     const struct cdp_ingest_options *saved = ing->options;
     ing->options = &r.options;
     struct collect c = {.drop = drop};

@@ -172,6 +172,28 @@ check_eq "imported merge undone: every event kept, the order with the user" \
     "$("$CDP_BIN/cdp-export" -d "$D3" --lookup user:u7 --events | jq -c '[[.events[].messageId], .computed.orders_count]') $("$CDP_BIN/cdp-export" -d "$D3" --lookup anon:x7 --events | jq -c '[.events[].messageId]')" \
     '[["k1","k3"],1] ["k2"]'
 
+# An approval that joined three profiles made two merges with one link
+# event: undoing either undoes both, and the refusal waits again.
+D4=$T/db4
+cat >three.ndjson <<'EOF'
+{"type":"identify","userId":"t1","messageId":"h1","timestamp":"2025-01-01T00:00:00Z","traits":{"email":"t1@x.test"}}
+{"type":"identify","userId":"t2","anonymousId":"tx","messageId":"h2","timestamp":"2025-01-02T00:00:00Z"}
+{"type":"identify","messageId":"h3","timestamp":"2025-01-03T00:00:00Z","traits":{"email":"t3@x.test"}}
+{"type":"identify","userId":"t1","anonymousId":"tx","messageId":"h4","timestamp":"2025-01-04T00:00:00Z","traits":{"email":"t3@x.test"}}
+EOF
+"$CDP_BIN/cdp-ingest" -q -d "$D4" --now 2025-02-01T00:00:00Z three.ndjson 2>/dev/null
+q=$("$CDP_BIN/cdp-merge" -d "$D4" --quarantine 2>/dev/null | jq -r .seq)
+"$CDP_BIN/cdp-merge" -q -d "$D4" --approve "$q" --now 2025-02-02T00:00:00Z
+check_eq "three: the approval made one profile" \
+    "$(id_of user:t2 "$D4")" "$(id_of email:t3@x.test "$D4")"
+second=$("$CDP_BIN/cdp-merge" -d "$D4" --why user:t1 2>/dev/null | jq -r 'select(.action == "merge") | .seq' | tail -n 1)
+merge -d "$D4" --undo "$second" --now 2025-02-03T00:00:00Z
+check_eq "three: both merges of the link undone, three profiles again" \
+    "$(jq -c '[(.undone | length), .profiles_after]' "$out")" "[2,3]"
+check_eq "three: the refusal waits in the quarantine again" \
+    "$("$CDP_BIN/cdp-merge" -d "$D4" --quarantine 2>/dev/null | jq -c '[.message_id, .replay != null]')" \
+    '["h4",true]'
+
 # Erasing one side takes its identifiers out of the separation; with a
 # side left empty the separation goes (store 2: the user's side erased).
 check_eq "erasure: before it, the store keeps the separation" \
