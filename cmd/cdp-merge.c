@@ -1093,8 +1093,10 @@ run_pairs(struct merge *mg)
             struct cdp_id id;
             int rc = cdp_lookup_profile(&mg->store, ap.ing.txn, spec[k], mg->country, &id, err,
                                         sizeof err);
-            if (rc == 0 && !profile_identifier(mg, ap.ing.txn, &id, ident[k], sizeof ident[k]))
-                rc = MDB_NOTFOUND;
+            /* The identifier given (normalised) goes into the link, for replays to follow. */
+            if (rc == 0)
+                rc = cdp_lookup_subject(&mg->store, ap.ing.txn, spec[k], mg->country, &id,
+                                        ident[k], sizeof ident[k]);
             if (rc != 0) {
                 if (rc == EINVAL)
                     cdp_cli_warn("-:%llu: %s; pair skipped", (unsigned long long)lines.lineno,
@@ -1258,29 +1260,56 @@ run_settle(struct merge *mg, const char *arg, bool approve)
     if (entry == NULL)
         cdp_cli_die(CDP_EXIT_FAILURE, "no quarantined merge %llu (see --quarantine)", seq);
     if (approve) {
-        /* The profiles it named, by an identifier each: some may have merged since. */
+        /*
+         * The refused event's identifiers, those still in the store: the
+         * link then joins what the event joined, in a replay too.  Else the
+         * profiles it named, by an identifier each.
+         */
         const char *identifiers[16];
         char ident[16][CDP_IDENTIFIER_MAX];
-        size_t n = 0, i;
+        struct cdp_id seen[16];
+        size_t n = 0, distinct = 0, i;
         json_t *idv;
-        json_t *named = json_deep_copy(json_object_get(entry, "profiles"));
-        if (!json_is_array(named))
-            named = json_array();
-        json_array_append(named, json_object_get(entry, "target"));
-        json_array_foreach(named, i, idv)
+        json_array_foreach(json_object_get(entry, "event_identifiers"), i, idv)
         {
+            const char *identifier = json_string_value(idv);
             struct cdp_id id;
-            const char *hex = json_string_value(idv);
-            bool seen = false;
-            for (size_t k = 0; hex && k < i; k++)
-                seen = seen || json_equal(json_array_get(named, k), idv);
-            if (n < 16 && hex && !seen && cdp_hash_from_hex(hex, &id) &&
-                profile_identifier(mg, txn, &id, ident[n], sizeof ident[n])) {
-                identifiers[n] = ident[n];
-                n++;
-            }
+            char err[256];
+            if (n == 16 || identifier == NULL ||
+                strlen(identifier) >= CDP_IDENTIFIER_MAX ||
+                cdp_lookup_profile(&mg->store, txn, identifier, NULL, &id, err, sizeof err) != 0)
+                continue;
+            snprintf(ident[n], sizeof ident[n], "%s", identifier);
+            identifiers[n] = ident[n];
+            n++;
+            size_t k;
+            for (k = 0; k < distinct; k++)
+                if (cdp_hash_compare(&seen[k], &id) == 0)
+                    break;
+            if (k == distinct)
+                seen[distinct++] = id;
         }
-        json_decref(named);
+        if (distinct < 2) {
+            n = 0;
+            json_t *named = json_deep_copy(json_object_get(entry, "profiles"));
+            if (!json_is_array(named))
+                named = json_array();
+            json_array_append(named, json_object_get(entry, "target"));
+            json_array_foreach(named, i, idv)
+            {
+                struct cdp_id id;
+                const char *hex = json_string_value(idv);
+                bool dup = false;
+                for (size_t k = 0; hex && k < i; k++)
+                    dup = dup || json_equal(json_array_get(named, k), idv);
+                if (n < 16 && hex && !dup && cdp_hash_from_hex(hex, &id) &&
+                    profile_identifier(mg, txn, &id, ident[n], sizeof ident[n])) {
+                    identifiers[n] = ident[n];
+                    n++;
+                }
+            }
+            json_decref(named);
+        }
         if (n < 2)
             cdp_cli_die(CDP_EXIT_FAILURE,
                         "quarantined merge %llu: fewer than two of its profiles remain", seq);
@@ -1289,22 +1318,7 @@ run_settle(struct merge *mg, const char *arg, bool approve)
         apply_link(&ap, identifiers, n, merge);
     }
     /* The settlement, in the same transaction. */
-    uint64_t next;
-    int rc = cdp_store_next_sequence(&mg->store, txn, CDP_DB_MERGELOG, &next);
-    if (rc != 0)
-        store_failed(mg, rc);
-    char when[40];
-    cdp_time_format(mg->common.now, when, sizeof when);
-    json_t *settled = json_pack("{s:s,s:I,s:s,s:I,s:s}", "action", "settled", "quarantine",
-                                (json_int_t)seq, "decision", approve ? "approved" : "rejected",
-                                "seq", (json_int_t)next, "recorded", when);
-    char *text = json_dumps(settled, JSON_COMPACT);
-    unsigned char k8[8];
-    cdp_store_put_be64(k8, next);
-    MDB_val k = {8, k8}, v = {strlen(text), text};
-    rc = mdb_put(txn, mg->store.dbi[CDP_DB_MERGELOG], &k, &v, MDB_APPEND);
-    free(text);
-    json_decref(settled);
+    int rc = cdp_rebuild_settle(&ap.ing, seq, approve ? "approved" : "rejected");
     json_decref(open);
     if (rc != 0)
         store_failed(mg, rc);

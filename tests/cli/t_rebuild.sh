@@ -194,6 +194,25 @@ check_eq "three: the refusal waits in the quarantine again" \
     "$("$CDP_BIN/cdp-merge" -d "$D4" --quarantine 2>/dev/null | jq -c '[.message_id, .replay != null]')" \
     '["h4",true]'
 
+# A later link keeps the identifiers the person named: after the first
+# merge is undone, its replay joins what was named, not the strongest.
+D5=$T/db5
+cat >named.ndjson <<'EOF'
+{"type":"identify","userId":"ua","messageId":"n1","timestamp":"2025-01-01T00:00:00Z","traits":{"email":"a@n.test"}}
+{"type":"identify","anonymousId":"xb","messageId":"n2","timestamp":"2025-01-02T00:00:00Z","traits":{"email":"b@n.test"}}
+{"type":"identify","anonymousId":"xc","messageId":"n3","timestamp":"2025-01-03T00:00:00Z","traits":{"email":"c@n.test"}}
+EOF
+"$CDP_BIN/cdp-ingest" -q -d "$D5" --now 2025-02-01T00:00:00Z named.ndjson
+echo "user:ua anon:xb" | "$CDP_BIN/cdp-merge" -q -d "$D5" --pairs --now 2025-02-02T00:00:00Z
+echo "anon:xb anon:xc" | "$CDP_BIN/cdp-merge" -q -d "$D5" --pairs --now 2025-02-03T00:00:00Z
+check_eq "named: the link carries the identifiers given" \
+    "$("$CDP_BIN/cdp-merge" -d "$D5" --why anon:xc 2>/dev/null | jq -c 'select(.seq == 2) | .event_identifiers')" \
+    '["anon:xb","anon:xc"]'
+merge -d "$D5" --undo 1 --now 2025-02-04T00:00:00Z
+check_eq "named: the second link joins xb and xc again, apart from ua" \
+    "$(id_of anon:xc "$D5") $(test "$(id_of anon:xb "$D5")" != "$(id_of user:ua "$D5")" && echo apart)" \
+    "$(id_of anon:xb "$D5") apart"
+
 # Erasing one side takes its identifiers out of the separation; with a
 # side left empty the separation goes (store 2: the user's side erased).
 check_eq "erasure: before it, the store keeps the separation" \
