@@ -20,6 +20,7 @@
 #include "linkage.h"
 #include "lookup.h"
 #include "match.h"
+#include "normalize.h"
 #include "profile.h"
 #include "rebuild.h"
 #include "survive.h"
@@ -1375,6 +1376,8 @@ report_rebuild(struct merge *mg, const struct cdp_rebuild_stats *st, json_t *lin
     json_object_set_new(line, "refused", json_integer((json_int_t)st->refused));
     json_object_set_new(line, "consent_carried", json_integer((json_int_t)st->consent_carried));
     json_object_set_new(line, "grants_dropped", json_integer((json_int_t)st->grants_dropped));
+    json_object_set_new(line, "consent_homeless",
+                        json_integer((json_int_t)st->consent_homeless));
     json_object_set_new(line, "settled", json_integer((json_int_t)st->settled));
     if (mg->dry_run)
         json_object_set_new(line, "dry_run", json_true());
@@ -1387,6 +1390,16 @@ report_rebuild(struct merge *mg, const struct cdp_rebuild_stats *st, json_t *lin
                      (unsigned long long)st->profiles_before, (unsigned long long)st->events,
                      (unsigned long long)st->profiles_after, (unsigned long long)st->merges,
                      (unsigned long long)st->refused);
+        if (st->consent_homeless)
+            cdp_cli_warn("%llu consent records not carried: no profile holds their person's "
+                         "identifiers any more",
+                         (unsigned long long)st->consent_homeless);
+        if (st->unregioned)
+            cdp_cli_warn("%llu events were stored before their phone region was kept: their "
+                         "national numbers were read %s%s; give --country as to cdp-ingest",
+                         (unsigned long long)st->unregioned,
+                         mg->country_given ? "in " : "without a region",
+                         mg->country_given ? mg->country : "");
         if (st->grants_dropped)
             cdp_cli_warn("%llu consent grants not carried: the profile they were given to is "
                          "now several; record them again for the right person",
@@ -1910,6 +1923,8 @@ main(int argc, char **argv)
             struct cdp_survive_rule rule;
             if (eq == NULL || (size_t)(eq - optarg) >= sizeof name)
                 cdp_cli_usage_error("--rule wants TRAIT=RULE, not '%s'", optarg);
+            if (!cdp_normalize_utf8_valid(optarg, strlen(optarg)))
+                cdp_cli_usage_error("--rule must be UTF-8 text");
             memcpy(name, optarg, (size_t)(eq - optarg));
             name[eq - optarg] = '\0';
             if (!cdp_survive_name_ok(name))
@@ -1949,6 +1964,8 @@ main(int argc, char **argv)
             mg.reject = optarg;
             break;
         case OPT_COUNTRY:
+            if (strlen(optarg) != 2)
+                cdp_cli_usage_error("--country takes a two-letter code such as FR");
             mg.country = optarg;
             mg.country_given = true;
             break;

@@ -357,7 +357,7 @@ recode_record(int db, const MDB_val *key, MDB_val *value, void *ctx)
     memcpy(message, ev.message_id, ev.message_len);
     message[ev.message_len] = '\0';
     cdp_events_encode(&r->value, r->fresh, ev.time, ev.type, ev.flags & ~CDP_EVENT_PACKED, name,
-                      source, ev.regioned ? ev.country : NULL, ev.counter, message, r->text.data,
+                      source, ev.country, ev.regioned, ev.counter, message, r->text.data,
                       r->text.len);
     free(name);
     value->mv_size = r->value.len;

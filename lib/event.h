@@ -46,6 +46,7 @@ struct cdp_event_options {
     bool replay_untimed;
     int64_t replay_time;
     int replay_counter; /* the computed counter it fed when stored, or -1: by its name */
+    bool replay_unregioned; /* stored before its region was kept: it stays unknown */
 };
 
 struct cdp_event {

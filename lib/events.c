@@ -24,14 +24,14 @@ cdp_events_message_key(unsigned char key[CDP_MESSAGE_KEY_SIZE], bool untimed, in
 
 void
 cdp_events_encode(struct cdp_buf *out, struct cdp_codec *codec, int64_t time, int type, int flags,
-                  const char *name, const char *source, const char *country, int counter,
-                  const char *message_id, const char *json, size_t json_len)
+                  const char *name, const char *source, const char *country, bool regioned,
+                  int counter, const char *message_id, const char *json, size_t json_len)
 {
     struct cdp_event_head head;
     memset(&head, 0, sizeof head);
-    if (country != NULL && strlen(country) == 2)
+    if (regioned && country != NULL && strlen(country) == 2)
         memcpy(head.country, country, 2);
-    head.regioned = 1;
+    head.regioned = regioned ? 1 : 0;
     head.counter = counter >= 0 && counter < 255 ? (uint8_t)(counter + 1) : 0;
     size_t name_len = strlen(name), source_len = strlen(source), message_len = strlen(message_id);
     head.time = time;

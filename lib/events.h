@@ -76,7 +76,8 @@ void cdp_events_message_key(unsigned char key[CDP_MESSAGE_KEY_SIZE], bool untime
  */
 void cdp_events_encode(struct cdp_buf *out, struct cdp_codec *codec, int64_t time, int type,
                        int flags, const char *name, const char *source, const char *country,
-                       int counter, const char *message_id, const char *json, size_t json_len);
+                       bool regioned, int counter, const char *message_id, const char *json,
+                       size_t json_len);
 
 /*
  * The JSON text of a stored event, decompressed into buf when packed.

@@ -882,9 +882,13 @@ store_event(struct cdp_ingest *ing, const struct cdp_profile *p, const struct cd
         raw = dumped;
         rawlen = strlen(dumped);
     }
+    /* A replay keeps what the record did not know unknown: a later one may be told it. */
+    const struct cdp_event_options *eo = &ing->options->event;
     cdp_events_encode(&ing->record, ing->store->codec, ev->time, ev->type,
                       ev->time_from_import ? CDP_EVENT_UNTIMED : 0, ev->name, ing->options->source,
-                      ing->options->event.country, (int)counter, ev->message_id, raw, rawlen);
+                      ing->options->event.country, !(eo->replay && eo->replay_unregioned),
+                      eo->replay && eo->replay_counter < 0 ? -1 : (int)counter, ev->message_id, raw,
+                      rawlen);
     free(dumped);
     cdp_events_key(key, &p->id, ev->time, &ev->message);
     MDB_val k = {CDP_EVENT_KEY_SIZE, key}, v = {ing->record.len, ing->record.data};

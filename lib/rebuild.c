@@ -90,6 +90,9 @@ replay_event(struct replay *r, const struct cdp_stored_event *se)
     r->options.event.replay_time = se->time;
     r->options.event.replay_untimed = se->flags & CDP_EVENT_UNTIMED;
     r->options.event.replay_counter = se->counter;
+    r->options.event.replay_unregioned = !se->regioned;
+    if (!se->regioned)
+        r->st->unregioned++;
     enum cdp_ingest_result result;
     char reason[256];
     int rc = cdp_ingest_event(ing, root, text, len, &result, reason, sizeof reason);
@@ -283,6 +286,8 @@ carry_consent(struct replay *r, const struct cdp_id *only, size_t n)
             const struct cdp_id *to = at ? &home : t.ids;
             if (grant && count > 1)
                 r->st->grants_dropped++;
+            if (count == 0)
+                r->st->consent_homeless++;
             for (size_t j = 0; j < count && !(grant && count > 1); j++) {
                 cdp_buf_reset(&key);
                 cdp_buf_append(&key, to[j].bytes, 16);

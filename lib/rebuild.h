@@ -40,6 +40,8 @@ struct cdp_rebuild_stats {
     uint64_t consent_carried; /* consent records carried to the new profiles */
     uint64_t grants_dropped;  /* grants not carried: their profile was split */
     uint64_t settled;         /* quarantine entries settled by the replay */
+    uint64_t unregioned;      /* events stored before their region was kept */
+    uint64_t consent_homeless; /* records whose person holds no identifier any more */
     struct cdp_buf warnings;  /* one line per event not replayed (caller frees) */
 };
 

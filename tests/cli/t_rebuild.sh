@@ -403,5 +403,10 @@ merge -d "$S" --rule =first
 check "rule: no trait: exit 2" ends_with 2 "cdp-merge: --rule: '' is not a trait name (or *)"
 merge -d "$S" --rule plan=source:
 check "rule: source without sources: exit 2" test "$status" -eq 2
+merge -d "$S" --rule "$(printf 'pl\377an=first')"
+check "rule: not UTF-8: exit 2" ends_with 2 "cdp-merge: --rule must be UTF-8 text"
+merge -d "$S" --rebuild --country FRA
+check "rebuild: --country of three letters: exit 2" ends_with 2 \
+    "cdp-merge: --country takes a two-letter code such as FR"
 
 finish
