@@ -48,7 +48,8 @@ struct cdp_rebuild_stats {
 /*
  * Returned when a stored event cannot be replayed (its text unreadable, or
  * the engine rejects it): the transaction must be abandoned, since the
- * event would be lost.  The events are listed in st->warnings.
+ * event would be lost.  The replay stops there; that event is named in
+ * st->warnings.
  */
 #define CDP_REBUILD_UNREPLAYABLE (-29000)
 
