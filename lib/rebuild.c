@@ -568,10 +568,9 @@ cdp_rebuild_all(struct cdp_ingest *ing, MDB_txn *old, struct cdp_rebuild_stats *
                 continue;
             }
         }
-        if (!sorted) {
+        if (!sorted && untimed.n > 0)
             qsort(untimed.list, untimed.n, sizeof *untimed.list, compare_pending);
-            sorted = true;
-        }
+        sorted = true;
         /* The untimed events due before this one (all of them at the end). */
         while (next < untimed.n &&
                (rc == MDB_NOTFOUND || memcmp(untimed.list[next].order, order, sizeof order) < 0)) {
@@ -672,7 +671,8 @@ cdp_rebuild_profiles(struct cdp_ingest *ing, MDB_txn *old, const struct cdp_id *
     }
     if (rc != 0)
         goto out;
-    qsort(c.list, c.n, sizeof *c.list, compare_pending);
+    if (c.n > 0)
+        qsort(c.list, c.n, sizeof *c.list, compare_pending);
     if ((rc = next_seq(ing, &first)) != 0)
         goto out;
     for (size_t i = 0; i < c.n && rc == 0; i++)
