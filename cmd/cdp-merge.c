@@ -133,7 +133,8 @@ usage(FILE *out)
             "      --rule TRAIT=RULE   set a trait's rule (* for every other trait): recent,\n"
             "                          first, frequent, nonempty or source:A,B,...; TRAIT=\n"
             "                          removes it; every profile's traits are set again\n"
-            "      --count NAME=COUNTER  count event NAME as cdp-ingest --count did (replays)\n"
+            "      --count NAME=COUNTER  for replays of events whose counter was not kept:\n"
+            "                          event NAME feeds COUNTER, as cdp-ingest --count\n"
             "      --country CC        default region of national phone numbers (FR; for\n"
             "                          replays, of events whose region was not kept)\n"
             "\n%s",
