@@ -1174,32 +1174,30 @@ run_why(struct merge *mg)
  * "refused") and nobody settled yet.  A settlement is itself an entry,
  * {"action":"settled","quarantine":SEQ,"decision":"approved"|"rejected"}.
  */
+static int
+quarantine_cb(uint64_t seq, const char *action, json_t *entry, void *ctx)
+{
+    json_t *open = ctx; /* seq -> entry */
+    char key[32];
+    (void)seq;
+    if (strcmp(action, "refused") == 0) {
+        snprintf(key, sizeof key, "%" JSON_INTEGER_FORMAT,
+                 json_integer_value(json_object_get(entry, "seq")));
+        json_object_set(open, key, entry);
+    } else if (strcmp(action, "settled") == 0) {
+        snprintf(key, sizeof key, "%" JSON_INTEGER_FORMAT,
+                 json_integer_value(json_object_get(entry, "quarantine")));
+        json_object_del(open, key);
+    }
+    return 0;
+}
+
 static json_t *
 quarantine(struct merge *mg, MDB_txn *txn)
 {
-    json_t *open = json_object(); /* seq -> entry */
-    MDB_cursor *cursor;
-    MDB_val k, v;
-    int rc = mdb_cursor_open(txn, mg->store.dbi[CDP_DB_MERGELOG], &cursor);
+    json_t *open = json_object();
+    int rc = cdp_mergelog_each(&mg->store, txn, quarantine_cb, open);
     if (rc != 0)
-        store_failed(mg, rc);
-    while ((rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)) == 0) {
-        json_t *entry = json_loadb(v.mv_data, v.mv_size, 0, NULL);
-        const char *action = json_string_value(json_object_get(entry, "action"));
-        char seq[32];
-        if (action && strcmp(action, "refused") == 0) {
-            snprintf(seq, sizeof seq, "%" JSON_INTEGER_FORMAT,
-                     json_integer_value(json_object_get(entry, "seq")));
-            json_object_set(open, seq, entry);
-        } else if (action && strcmp(action, "settled") == 0) {
-            snprintf(seq, sizeof seq, "%" JSON_INTEGER_FORMAT,
-                     json_integer_value(json_object_get(entry, "quarantine")));
-            json_object_del(open, seq);
-        }
-        json_decref(entry);
-    }
-    mdb_cursor_close(cursor);
-    if (rc != MDB_NOTFOUND)
         store_failed(mg, rc);
     return open;
 }
@@ -1509,6 +1507,25 @@ mergelog_entry(struct merge *mg, MDB_txn *txn, uint64_t seq)
     return json_loadb(v.mv_data, v.mv_size, 0, NULL);
 }
 
+struct link_scan {
+    const char *message;
+    json_t *replay;
+    json_t *list;
+};
+
+static int
+link_scan_cb(uint64_t seq, const char *action, json_t *entry, void *ctx)
+{
+    struct link_scan *c = ctx;
+    const char *m = json_string_value(json_object_get(entry, "message_id"));
+    json_t *r = json_object_get(entry, "replay");
+    (void)seq;
+    if (strcmp(action, "merge") == 0 && m && strcmp(m, c->message) == 0 &&
+        ((r == NULL && c->replay == NULL) || (r && c->replay && json_equal(r, c->replay))))
+        json_array_append(c->list, entry);
+    return 0;
+}
+
 /*
  * The merges an undo undoes: entry seq and, when it came from a link event
  * of cdp-merge's that joined more than two profiles, the other merges of
@@ -1517,32 +1534,16 @@ mergelog_entry(struct merge *mg, MDB_txn *txn, uint64_t seq)
 static json_t *
 merges_of_link(struct merge *mg, MDB_txn *txn, json_t *entry, bool link)
 {
-    json_t *list = json_array();
+    struct link_scan c = {json_string_value(json_object_get(entry, "message_id")),
+                          json_object_get(entry, "replay"), json_array()};
     if (!link) {
-        json_array_append(list, entry);
-        return list;
+        json_array_append(c.list, entry);
+        return c.list;
     }
-    const char *message = json_string_value(json_object_get(entry, "message_id"));
-    json_t *replay = json_object_get(entry, "replay");
-    MDB_cursor *cursor;
-    MDB_val k, v;
-    int rc = mdb_cursor_open(txn, mg->store.dbi[CDP_DB_MERGELOG], &cursor);
+    int rc = cdp_mergelog_each(&mg->store, txn, link_scan_cb, &c);
     if (rc != 0)
         store_failed(mg, rc);
-    while ((rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)) == 0) {
-        json_t *e = json_loadb(v.mv_data, v.mv_size, 0, NULL);
-        const char *action = json_string_value(json_object_get(e, "action"));
-        const char *m = json_string_value(json_object_get(e, "message_id"));
-        json_t *r = json_object_get(e, "replay");
-        if (action && strcmp(action, "merge") == 0 && m && strcmp(m, message) == 0 &&
-            ((r == NULL && replay == NULL) || (r && replay && json_equal(r, replay))))
-            json_array_append(list, e);
-        json_decref(e);
-    }
-    mdb_cursor_close(cursor);
-    if (rc != MDB_NOTFOUND)
-        store_failed(mg, rc);
-    return list;
+    return c.list;
 }
 
 /* Adds to ids[*n] (at most max) the profiles that hold the identifiers of a JSON array. */

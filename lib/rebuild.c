@@ -311,6 +311,28 @@ carry_consent(struct replay *r, const struct cdp_id *only, size_t n)
 /* ---- the quarantine after a replay ---- */
 
 int
+cdp_mergelog_each(struct cdp_store *store, MDB_txn *txn,
+                  int (*fn)(uint64_t seq, const char *action, json_t *entry, void *ctx), void *ctx)
+{
+    MDB_cursor *cursor;
+    MDB_val k, v;
+    int rc = mdb_cursor_open(txn, store->dbi[CDP_DB_MERGELOG], &cursor);
+    if (rc != 0)
+        return rc;
+    while ((rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)) == 0) {
+        json_t *entry = json_loadb(v.mv_data, v.mv_size, 0, NULL);
+        const char *action = json_string_value(json_object_get(entry, "action"));
+        rc = fn(k.mv_size == 8 ? cdp_store_get_be64(k.mv_data) : 0, action ? action : "", entry,
+                ctx);
+        json_decref(entry);
+        if (rc != 0)
+            break;
+    }
+    mdb_cursor_close(cursor);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int
 cdp_rebuild_log(struct cdp_ingest *ing, json_t *entry, uint64_t *seq)
 {
     uint64_t next;
@@ -352,61 +374,63 @@ cdp_rebuild_settle(struct cdp_ingest *ing, uint64_t quarantine, const char *deci
  * the replay's refusals of events whose refusal was settled before are
  * settled the same way again.  first is the first seq the replay wrote.
  */
+struct settle_scan {
+    const struct replay *r;
+    uint64_t first;    /* the first seq the replay wrote */
+    json_t *open;      /* seq -> message id of an open refusal before */
+    json_t *refused;   /* seq -> message id of every refusal before */
+    json_t *decided;   /* message id -> decision, for refusals settled before */
+    json_t *again;     /* [seq, message id] refusals of the replay */
+    json_t *approval;  /* seq of a refusal -> message id of the link approving it */
+};
+
+static int
+settle_scan_cb(uint64_t seq, const char *action, json_t *entry, void *ctx)
+{
+    struct settle_scan *c = ctx;
+    const char *message = json_string_value(json_object_get(entry, "message_id"));
+    json_t *evidence = json_object_get(entry, "evidence");
+    char key[32];
+    if (strcmp(action, "refused") == 0 && message) {
+        snprintf(key, sizeof key, "%llu", (unsigned long long)seq);
+        if (seq < c->first) {
+            json_object_set_new(c->open, key, json_string(message));
+            json_object_set_new(c->refused, key, json_string(message));
+        } else {
+            json_array_append_new(c->again, json_pack("[I,s]", (json_int_t)seq, message));
+        }
+    } else if (strcmp(action, "merge") == 0 && message &&
+               json_is_integer(json_object_get(evidence, "quarantine"))) {
+        snprintf(key, sizeof key, "%" JSON_INTEGER_FORMAT,
+                 json_integer_value(json_object_get(evidence, "quarantine")));
+        json_object_set_new(c->approval, key, json_string(message));
+    } else if (strcmp(action, "settled") == 0 && seq < c->first) {
+        snprintf(key, sizeof key, "%" JSON_INTEGER_FORMAT,
+                 json_integer_value(json_object_get(entry, "quarantine")));
+        json_t *m = json_object_get(c->refused, key);
+        const char *decision = json_string_value(json_object_get(entry, "decision"));
+        /* An approval whose link the undo deletes no longer stands. */
+        const char *link = json_string_value(json_object_get(c->approval, key));
+        struct cdp_id h = cdp_hash_string(link ? link : "");
+        bool undone = c->r->drop && link && cdp_hash_compare(&h, c->r->drop) == 0 && decision &&
+                      strcmp(decision, "approved") == 0;
+        if (m && decision && strcmp(decision, "replayed") != 0 && !undone)
+            json_object_set_new(c->decided, json_string_value(m), json_string(decision));
+        json_object_del(c->open, key);
+    }
+    return 0;
+}
+
 static int
 settle_quarantine(struct replay *r, uint64_t first)
 {
     struct cdp_ingest *ing = r->ing;
-    json_t *open = json_object();    /* seq -> message id of an open refusal before */
-    json_t *refused = json_object(); /* seq -> message id of every refusal before */
-    json_t *decided = json_object(); /* message id -> decision, for refusals settled before */
-    json_t *again = json_array();    /* [seq, message id] refusals of the replay */
-    json_t *approval = json_object(); /* seq of a refusal -> message id of the link approving it */
-    MDB_cursor *cursor;
-    MDB_val k, v;
-    int rc = mdb_cursor_open(ing->txn, DBI(ing, CDP_DB_MERGELOG), &cursor);
+    struct settle_scan c = {r,           first,        json_object(), json_object(),
+                            json_object(), json_array(), json_object()};
+    json_t *open = c.open, *decided = c.decided, *again = c.again;
+    int rc = cdp_mergelog_each(ing->store, ing->txn, settle_scan_cb, &c);
     if (rc != 0)
         goto out;
-    while ((rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)) == 0) {
-        uint64_t seq = k.mv_size == 8 ? cdp_store_get_be64(k.mv_data) : 0;
-        json_t *entry = json_loadb(v.mv_data, v.mv_size, 0, NULL);
-        const char *action = json_string_value(json_object_get(entry, "action"));
-        const char *message = json_string_value(json_object_get(entry, "message_id"));
-        char key[32];
-        if (action && strcmp(action, "refused") == 0 && message) {
-            snprintf(key, sizeof key, "%llu", (unsigned long long)seq);
-            if (seq < first) {
-                json_object_set_new(open, key, json_string(message));
-                json_object_set_new(refused, key, json_string(message));
-            } else {
-                json_array_append_new(again, json_pack("[I,s]", (json_int_t)seq, message));
-            }
-        } else if (action && strcmp(action, "merge") == 0 && message &&
-                   json_is_integer(json_object_get(json_object_get(entry, "evidence"),
-                                                   "quarantine"))) {
-            snprintf(key, sizeof key, "%" JSON_INTEGER_FORMAT,
-                     json_integer_value(
-                         json_object_get(json_object_get(entry, "evidence"), "quarantine")));
-            json_object_set_new(approval, key, json_string(message));
-        } else if (action && strcmp(action, "settled") == 0 && seq < first) {
-            snprintf(key, sizeof key, "%" JSON_INTEGER_FORMAT,
-                     json_integer_value(json_object_get(entry, "quarantine")));
-            json_t *m = json_object_get(refused, key);
-            const char *decision = json_string_value(json_object_get(entry, "decision"));
-            /* An approval whose link the undo deletes no longer stands. */
-            const char *link = json_string_value(json_object_get(approval, key));
-            struct cdp_id h = cdp_hash_string(link ? link : "");
-            bool undone = r->drop && link && cdp_hash_compare(&h, r->drop) == 0 && decision &&
-                          strcmp(decision, "approved") == 0;
-            if (m && decision && strcmp(decision, "replayed") != 0 && !undone)
-                json_object_set_new(decided, json_string_value(m), json_string(decision));
-            json_object_del(open, key);
-        }
-        json_decref(entry);
-    }
-    mdb_cursor_close(cursor);
-    if (rc != MDB_NOTFOUND)
-        goto out;
-    rc = 0;
     const char *key;
     json_t *m;
     json_object_foreach(open, key, m)
@@ -430,16 +454,15 @@ settle_quarantine(struct replay *r, uint64_t first)
         r->st->settled++;
     }
 out:
-    json_decref(open);
-    json_decref(refused);
-    json_decref(decided);
-    json_decref(again);
-    json_decref(approval);
+    json_decref(c.open);
+    json_decref(c.refused);
+    json_decref(c.decided);
+    json_decref(c.again);
+    json_decref(c.approval);
     return rc;
 }
 
 /* ---- the order of replay ---- */
-
 
 static int
 compare_pending(const void *a, const void *b)

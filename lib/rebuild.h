@@ -80,6 +80,16 @@ int cdp_rebuild_traits(struct cdp_ingest *ing, uint64_t *profiles, uint64_t *cha
 int cdp_rebuild_log(struct cdp_ingest *ing, json_t *entry, uint64_t *seq);
 
 /*
+ * Calls fn for every merge-log entry in seq order, with its seq, its action
+ * ("" when it has none) and the entry parsed (borrowed; NULL when it does
+ * not parse).  fn returns 0 to go on, or a code that stops the walk and is
+ * returned.  Returns 0 or an LMDB code.
+ */
+int cdp_mergelog_each(struct cdp_store *store, MDB_txn *txn,
+                      int (*fn)(uint64_t seq, const char *action, json_t *entry, void *ctx),
+                      void *ctx);
+
+/*
  * Appends to the merge log the settlement of quarantined merge seq
  * quarantine: {"action":"settled","quarantine":SEQ,"decision":decision}.
  */
